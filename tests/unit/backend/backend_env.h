@@ -1,0 +1,58 @@
+// Test environments for the backend contract suite: each one owns a fresh
+// vfs::FileSystem (and whatever it stands on: a fake clock, a temporary
+// directory) for one test. Not thread-safe; one per test.
+#pragma once
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <chrono>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "backend/memory/memory_file_system.h"
+#include "common/clock.h"
+
+namespace elfs::backend::testing {
+
+// A directory under /tmp, removed with everything in it at destruction.
+class TempDir {
+ public:
+  TempDir() {
+    std::string tmpl = "/tmp/elfs-backend-XXXXXX";
+    char* p = mkdtemp(tmpl.data());
+    if (p == nullptr) ADD_FAILURE() << "mkdtemp failed";
+    path_ = tmpl;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+class MemoryEnv {
+ public:
+  static constexpr bool kLocal = false;
+  MemoryEnv() : fs_(clock_) {}
+  vfs::FileSystem& fs() { return fs_; }
+  // The time the file system stamps with.
+  Timespec Now() const { return clock_.Now(); }
+  // Lets time pass so that a later stamp differs from an earlier one.
+  void Tick() { clock_.Advance(std::chrono::milliseconds(1)); }
+
+ private:
+  FakeClock clock_;
+  MemoryFileSystem fs_;
+};
+
+// LOCAL_ENV
+
+}  // namespace elfs::backend::testing
