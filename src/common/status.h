@@ -98,3 +98,10 @@ inline tl::unexpected<Status> Err(Status s) { return tl::unexpected<Status>(std:
     ::elfs::Status elfs_status_ = (expr);       \
     if (!elfs_status_.ok()) return elfs_status_; \
   } while (0)
+
+// The same, out of a function that returns Result<T>.
+#define ELFS_RETURN_IF_ERROR_R(expr)                               \
+  do {                                                             \
+    ::elfs::Status elfs_status_ = (expr);                          \
+    if (!elfs_status_.ok()) return ::elfs::Err(std::move(elfs_status_)); \
+  } while (0)

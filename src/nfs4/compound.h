@@ -1,0 +1,105 @@
+// COMPOUND processing (RFC 8881 section 16.2, RFC 7530 section 15.2).
+//
+// One CompoundState per request carries the current and saved file handles
+// and stateids, the caller's identity and, for 4.1, the session slot. The
+// dispatcher walks the operations through a table whose entries state each
+// operation's rules (needs a file handle, minor versions, may only stand
+// alone); the common checks run once here, so the handlers in ops/ only do
+// their operation. Processing stops at the first failure.
+//
+// Thread safety: a CompoundState belongs to one request on one thread.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+
+#include "authz/posix.h"
+#include "nfs4/nfs4_const.h"
+#include "nfs4/server.h"
+#include "nfs4/state/state_manager.h"
+#include "xdr/xdr.h"
+
+namespace elfs::nfs4 {
+
+struct CompoundState {
+  CompoundState(Nfs4Server& s, const Export& e) : server(s), exp(e) {}
+
+  Nfs4Server& server;
+  const Export& exp;  // the file system this connection (mount target) serves
+  uint32_t minorversion = 0;
+  authz::Identity who;
+  state::ClientPrincipal principal;
+
+  bool has_cfh = false, has_sfh = false;
+  vfs::Handle cfh, sfh;
+  // RFC 8881 section 16.2.3.1.2: current and saved stateids (4.1).
+  bool has_cstateid = false, has_sstateid = false;
+  state::Stateid cstateid, sstateid;
+
+  // 4.1: set by SEQUENCE.
+  std::shared_ptr<state::Session> session;
+  uint32_t slotid = 0;
+  bool cachethis = false;
+  uint32_t ops_total = 0;
+  // Set by SEQUENCE when the request is a retransmission: the whole
+  // COMPOUND4res to send again instead of executing anything.
+  std::optional<xdr::Buffer> replay;
+
+  // A handler that writes a result body even on failure (e.g. LOCK4denied)
+  // sets this so the dispatcher keeps it.
+  bool keep_error_body = false;
+
+  vfs::FileSystem& fs() const { return *exp.fs; }
+  FileHandle current_fh() const { return {exp.id, cfh}; }
+  // 4.1 client id from the session; 0 without one.
+  uint64_t session_clientid() const { return session ? session->clientid : 0; }
+  void SetCurrentFh(const vfs::Handle& h) {
+    cfh = h;
+    has_cfh = true;
+  }
+  void SetCurrentStateid(const state::Stateid& s) {
+    cstateid = s;
+    has_cstateid = true;
+  }
+  // Resolves the 4.1 "current stateid" special value (seqid 1, other 0).
+  bool ResolveStateid(state::Stateid& s) const {
+    if (minorversion >= 1 && s.IsCurrent()) {
+      if (!has_cstateid) return false;
+      s = cstateid;
+    }
+    return true;
+  }
+};
+
+// An operation handler: decodes its arguments from `args`, does the work and
+// encodes its result body (what follows the status in nfs_resop4) into
+// `res`. Returns the status; on failure the dispatcher drops the body unless
+// CompoundState::keep_error_body is set. NFS4ERR_BADXDR for malformed args.
+using OpHandler = nfsstat4 (*)(CompoundState& cs, xdr::XdrDecoder& args, xdr::XdrEncoder& res);
+
+enum OpFlags : uint32_t {
+  kNeedsFh = 1u << 0,       // NFS4ERR_NOFILEHANDLE without a current file handle
+  kOnlyOp41 = 1u << 1,      // 4.1: valid without SEQUENCE only as the sole op
+  kNoSession41 = 1u << 2,   // 4.1: may be sent outside a session
+  kModifies = 1u << 3,      // changes the file system (for read-only mounts)
+};
+
+struct OpDescriptor {
+  const char* name = nullptr;
+  OpHandler handler = nullptr;
+  uint32_t flags = 0;
+  uint32_t min_minor = 0;  // first minor version with this op
+  uint32_t max_minor = 1;  // last minor version with this op (4.0-only ops: 0)
+};
+
+// The operation table, indexed by opnum; entries without a handler are
+// illegal or unsupported.
+const OpDescriptor* FindOp(uint32_t opnum);
+
+// Processes one COMPOUND4args from `args` and writes COMPOUND4res to
+// `res`. Returns false only if the arguments' header could not be decoded
+// (the caller answers GARBAGE_ARGS).
+bool ProcessCompound(CompoundState& cs, xdr::XdrDecoder& args, xdr::XdrEncoder& res);
+
+}  // namespace elfs::nfs4

@@ -1,0 +1,61 @@
+#include "nfs4/file_handle.h"
+
+#include <openssl/crypto.h>
+#include <openssl/hmac.h>
+
+#include <cstring>
+
+namespace elfs::nfs4 {
+
+namespace {
+constexpr uint8_t kVersion = 1;
+constexpr size_t kHeader = 5;
+constexpr size_t kMacSize = 8;
+}  // namespace
+
+FileHandleCodec::FileHandleCodec(std::span<const uint8_t, kKeySize> key) {
+  std::memcpy(key_.data(), key.data(), kKeySize);
+}
+
+void FileHandleCodec::Mac(std::span<const uint8_t> data, uint8_t out[8]) const {
+  uint8_t full[32];
+  unsigned int len = sizeof full;
+  HMAC(EVP_sha256(), key_.data(), static_cast<int>(key_.size()), data.data(), data.size(), full,
+       &len);
+  std::memcpy(out, full, kMacSize);
+}
+
+WireHandle FileHandleCodec::Encode(const FileHandle& fh) const {
+  WireHandle w;
+  uint8_t* p = w.bytes.data();
+  p[0] = kVersion;
+  p[1] = static_cast<uint8_t>(fh.fs_id >> 24);
+  p[2] = static_cast<uint8_t>(fh.fs_id >> 16);
+  p[3] = static_cast<uint8_t>(fh.fs_id >> 8);
+  p[4] = static_cast<uint8_t>(fh.fs_id);
+  auto hb = fh.handle.bytes();
+  std::memcpy(p + kHeader, hb.data(), hb.size());
+  size_t n = kHeader + hb.size();
+  Mac({p, n}, p + n);
+  w.size = static_cast<uint8_t>(n + kMacSize);
+  return w;
+}
+
+Result<FileHandle> FileHandleCodec::Decode(std::span<const uint8_t> wire) const {
+  if (wire.size() < kHeader + kMacSize || wire.size() > kHeader + vfs::Handle::kMaxSize + kMacSize ||
+      wire[0] != kVersion)
+    return Err(Errc::kBadHandle, "malformed file handle");
+  size_t n = wire.size() - kMacSize;
+  uint8_t mac[kMacSize];
+  Mac(wire.first(n), mac);
+  // Constant time: the MAC is a secret-derived value.
+  if (CRYPTO_memcmp(mac, wire.data() + n, kMacSize) != 0)
+    return Err(Errc::kBadHandle, "file handle MAC mismatch");
+  FileHandle fh;
+  fh.fs_id = (uint32_t{wire[1]} << 24) | (uint32_t{wire[2]} << 16) | (uint32_t{wire[3]} << 8) |
+             uint32_t{wire[4]};
+  fh.handle = vfs::Handle(wire.subspan(kHeader, n - kHeader));
+  return fh;
+}
+
+}  // namespace elfs::nfs4

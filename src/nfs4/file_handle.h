@@ -1,0 +1,50 @@
+// NFS file handles as clients see them: a backend handle wrapped with the
+// file system it belongs to and a MAC, so that a client can neither forge a
+// handle (the local backend's handles are kernel handles that could name any
+// file on the host's disk) nor move one between file systems.
+//
+// Layout (RFC 8881 section 4.2.1 leaves it to the server; max NFS4_FHSIZE):
+//   version(1) = 1 | fs_id(4, big-endian) | backend handle | mac(8)
+// mac = first 8 bytes of HMAC-SHA256(key, everything before it).
+//
+// Thread safety: FileHandleCodec is immutable after construction.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <span>
+
+#include "common/status.h"
+#include "vfs/vfs.h"
+
+namespace elfs::nfs4 {
+
+struct FileHandle {
+  uint32_t fs_id = 0;
+  vfs::Handle handle;
+  friend bool operator==(const FileHandle&, const FileHandle&) = default;
+};
+
+// The wire form: at most NFS4_FHSIZE bytes, stored inline.
+struct WireHandle {
+  std::array<uint8_t, 128> bytes{};
+  uint8_t size = 0;
+  std::span<const uint8_t> span() const { return {bytes.data(), size}; }
+};
+
+class FileHandleCodec {
+ public:
+  static constexpr size_t kKeySize = 32;
+  explicit FileHandleCodec(std::span<const uint8_t, kKeySize> key);
+
+  WireHandle Encode(const FileHandle& fh) const;
+  // kBadHandle for anything malformed or with a wrong MAC.
+  Result<FileHandle> Decode(std::span<const uint8_t> wire) const;
+
+ private:
+  void Mac(std::span<const uint8_t> data, uint8_t out[8]) const;
+  std::array<uint8_t, kKeySize> key_;
+};
+
+}  // namespace elfs::nfs4

@@ -1,0 +1,67 @@
+// Nfs4Server: what every NFSv4 connection shares — the exported file
+// systems, protocol state, the file-handle codec and the write verifier.
+// One Nfs4Program (program.h) per listener binds a connection to one export,
+// as an EFS mount target serves one file system.
+//
+// Thread safety: exports are added before serving starts; everything else is
+// thread-safe.
+#pragma once
+
+#include <array>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/random.h"
+#include "common/status.h"
+#include "nfs4/file_handle.h"
+#include "nfs4/state/state_manager.h"
+#include "vfs/vfs.h"
+
+namespace elfs::nfs4 {
+
+struct Export {
+  uint32_t id = 0;  // the fs_id inside file handles
+  std::string name;
+  std::shared_ptr<vfs::FileSystem> fs;
+  vfs::Handle root;
+  uint64_t root_fileid = 0;
+  // fsid attribute (RFC 8881 section 5.8.1.9): unique per export.
+  uint64_t fsid_major = 0, fsid_minor = 0;
+};
+
+struct Nfs4Options {
+  state::StateOptions state;
+};
+
+class Nfs4Server {
+ public:
+  Nfs4Server(Nfs4Options options, const Clock& clock, Random& random,
+             std::span<const uint8_t, FileHandleCodec::kKeySize> fh_key);
+
+  // REQUIRES: called before serving starts. `id` must be unique and stable
+  // across restarts (it is inside every file handle).
+  Result<const Export*> AddExport(uint32_t id, std::string name, std::shared_ptr<vfs::FileSystem> fs);
+  const Export* FindExport(uint32_t id) const;
+
+  state::StateManager& state() { return state_; }
+  const FileHandleCodec& fh_codec() const { return fh_codec_; }
+  // Changes on every start, so clients detect lost unstable writes
+  // (RFC 8881 section 18.32.3).
+  const std::array<uint8_t, 8>& write_verifier() const { return write_verifier_; }
+  const Clock& clock() const { return clock_; }
+  uint32_t lease_seconds() const {
+    return static_cast<uint32_t>(options_.state.lease_time.count());
+  }
+
+ private:
+  const Nfs4Options options_;
+  const Clock& clock_;
+  state::StateManager state_;
+  FileHandleCodec fh_codec_;
+  std::array<uint8_t, 8> write_verifier_{};
+  std::vector<std::unique_ptr<Export>> exports_;
+};
+
+}  // namespace elfs::nfs4

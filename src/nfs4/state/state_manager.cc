@@ -1,0 +1,580 @@
+#include "nfs4/state/state_manager.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace elfs::nfs4::state {
+
+namespace {
+
+std::string ToKey(std::span<const uint8_t> bytes) {
+  return {reinterpret_cast<const char*>(bytes.data()), bytes.size()};
+}
+
+uint32_t Clamp(uint32_t asked, uint32_t limit) { return asked == 0 ? limit : std::min(asked, limit); }
+
+}  // namespace
+
+size_t StateManager::OtherHash::operator()(const StateOther& o) const {
+  uint64_t a, b;
+  std::memcpy(&a, o.data(), 8);
+  uint32_t c;
+  std::memcpy(&c, o.data() + 8, 4);
+  b = c;
+  return static_cast<size_t>(a * 0x9E3779B97F4A7C15ull ^ b);
+}
+
+StateManager::StateManager(StateOptions options, const Clock& clock, Random& random)
+    : options_(options),
+      clock_(clock),
+      random_(random),
+      // Wall-clock seconds make the epoch differ across restarts; a random
+      // value would too, but the time is also useful when debugging.
+      boot_epoch_(static_cast<uint32_t>(clock.Now().sec)) {}
+
+uint64_t StateManager::NewClientId() { return (uint64_t{boot_epoch_} << 32) | next_id_++; }
+
+StateOther StateManager::NewOther() {
+  StateOther o;
+  uint32_t e = boot_epoch_;
+  std::memcpy(o.data(), &e, 4);
+  uint64_t n = next_id_++;
+  std::memcpy(o.data() + 4, &n, 8);
+  return o;
+}
+
+bool StateManager::Expired(const Client& c) const {
+  return clock_.Monotonic() - c.last_renew > options_.lease_time;
+}
+
+StateManager::Client* StateManager::FindClient(uint64_t clientid) {
+  auto it = clients_.find(clientid);
+  return it == clients_.end() ? nullptr : it->second.get();
+}
+
+StateManager::Client* StateManager::FindConfirmed(const std::string& owner) {
+  for (auto& [id, c] : clients_)
+    if (c->confirmed && c->owner == owner) return c.get();
+  return nullptr;
+}
+
+StateManager::Client* StateManager::FindUnconfirmed(const std::string& owner) {
+  for (auto& [id, c] : clients_)
+    if (!c->confirmed && c->owner == owner) return c.get();
+  return nullptr;
+}
+
+nfsstat4 StateManager::CheckClientId(uint64_t clientid, Client** out) {
+  Client* c = FindClient(clientid);
+  if (!c) {
+    // RFC 7530 section 9.1.3: an id from another boot is STALE.
+    return NFS4ERR_STALE_CLIENTID;
+  }
+  if (c->minorversion == 0 && Expired(*c)) {
+    // Lazy expiry: the lease ran out, so the client must start again.
+    RemoveClient(clientid);
+    return NFS4ERR_EXPIRED;
+  }
+  *out = c;
+  return NFS4_OK;
+}
+
+void StateManager::RemoveOpen(OpenState* st) {
+  auto range = opens_by_file_.equal_range(st->file);
+  for (auto it = range.first; it != range.second; ++it) {
+    if (it->second == st) {
+      opens_by_file_.erase(it);
+      break;
+    }
+  }
+  auto& v = st->owner->opens;
+  v.erase(std::remove(v.begin(), v.end(), st), v.end());
+  opens_.erase(st->other);
+}
+
+void StateManager::RemoveClient(uint64_t clientid) {
+  auto it = clients_.find(clientid);
+  if (it == clients_.end()) return;
+  Client& c = *it->second;
+  for (auto& [name, owner] : c.open_owners) {
+    while (!owner->opens.empty()) RemoveOpen(owner->opens.back());
+  }
+  for (const SessionId& sid : c.sessions) sessions_.erase(sid);
+  clients_.erase(it);
+}
+
+void StateManager::ExpireLeases() {
+  std::lock_guard lock(mu_);
+  std::vector<uint64_t> dead;
+  for (auto& [id, c] : clients_) {
+    // Unconfirmed records and clients silent for two leases go; a client
+    // only just past its lease keeps its state until someone else needs it
+    // (courtesy, as RFC 8881 section 8.4.3 permits).
+    if (clock_.Monotonic() - c->last_renew > 2 * options_.lease_time ||
+        (!c->confirmed && Expired(*c)))
+      dead.push_back(id);
+  }
+  for (uint64_t id : dead) RemoveClient(id);
+}
+
+size_t StateManager::client_count() {
+  std::lock_guard lock(mu_);
+  return clients_.size();
+}
+
+// ---- NFSv4.0 ----
+
+NfsResult<StateManager::SetClientIdResult> StateManager::SetClientId(
+    const Verifier& verifier, std::span<const uint8_t> owner_bytes, const ClientPrincipal& who) {
+  ExpireLeases();
+  std::lock_guard lock(mu_);
+  std::string owner = ToKey(owner_bytes);
+  if (clients_.size() >= options_.max_clients) return NfsErr(NFS4ERR_RESOURCE);
+  Client* confirmed = FindConfirmed(owner);
+  if (confirmed && confirmed->minorversion != 0) return NfsErr(NFS4ERR_CLID_INUSE);
+  if (confirmed && !(confirmed->principal == who) && !Expired(*confirmed) &&
+      !confirmed->open_owners.empty()) {
+    // RFC 7530 section 16.33.5, case 1: another principal holds this id.
+    return NfsErr(NFS4ERR_CLID_INUSE);
+  }
+  // Any earlier unconfirmed record of this owner is replaced.
+  if (Client* unconf = FindUnconfirmed(owner)) RemoveClient(unconf->clientid);
+
+  auto c = std::make_unique<Client>();
+  // Same verifier as the confirmed record: the client updates its callback
+  // and keeps its id; a new verifier means it rebooted and gets a new id.
+  c->clientid = (confirmed && confirmed->verifier == verifier) ? confirmed->clientid : NewClientId();
+  c->owner = owner;
+  c->verifier = verifier;
+  random_.Fill(c->confirm);
+  c->principal = who;
+  c->minorversion = 0;
+  c->last_renew = clock_.Monotonic();
+  SetClientIdResult r{c->clientid, c->confirm};
+  if (confirmed && confirmed->clientid == c->clientid) {
+    // Keep the confirmed record in place; remember the pending confirm.
+    confirmed->confirm = c->confirm;
+    confirmed->last_renew = c->last_renew;
+    return r;
+  }
+  clients_[c->clientid] = std::move(c);
+  return r;
+}
+
+nfsstat4 StateManager::SetClientIdConfirm(uint64_t clientid, const Verifier& confirm,
+                                          const ClientPrincipal& who) {
+  std::lock_guard lock(mu_);
+  Client* c = FindClient(clientid);
+  if (!c || c->minorversion != 0) return NFS4ERR_STALE_CLIENTID;
+  if (c->confirm != confirm) return NFS4ERR_STALE_CLIENTID;
+  if (!(c->principal == who)) return NFS4ERR_CLID_INUSE;
+  if (!c->confirmed) {
+    // The client rebooted: its earlier confirmed record and state go.
+    if (Client* old = FindConfirmed(c->owner); old && old != c) RemoveClient(old->clientid);
+    c->confirmed = true;
+  }
+  c->last_renew = clock_.Monotonic();
+  return NFS4_OK;
+}
+
+nfsstat4 StateManager::Renew(uint64_t clientid) {
+  std::lock_guard lock(mu_);
+  Client* c = nullptr;
+  if (nfsstat4 s = CheckClientId(clientid, &c); s != NFS4_OK) return s;
+  if (!c->confirmed) return NFS4ERR_STALE_CLIENTID;
+  c->last_renew = clock_.Monotonic();
+  return NFS4_OK;
+}
+
+// ---- NFSv4.1 ----
+
+NfsResult<StateManager::ExchangeIdResult> StateManager::ExchangeId(
+    const Verifier& verifier, std::span<const uint8_t> owner_bytes, uint32_t flags,
+    const ClientPrincipal& who) {
+  ExpireLeases();
+  std::lock_guard lock(mu_);
+  std::string owner = ToKey(owner_bytes);
+  Client* confirmed = FindConfirmed(owner);
+  const uint32_t reply_flags = EXCHGID4_FLAG_USE_NON_PNFS;
+
+  if (flags & EXCHGID4_FLAG_UPD_CONFIRMED_REC_A) {
+    // RFC 8881 section 18.35.5, cases 6-9: update of a confirmed record.
+    if (!confirmed) return NfsErr(NFS4ERR_NOENT);
+    if (confirmed->verifier != verifier) return NfsErr(NFS4ERR_NOT_SAME);
+    if (!(confirmed->principal == who)) return NfsErr(NFS4ERR_PERM);
+    confirmed->last_renew = clock_.Monotonic();
+    return ExchangeIdResult{confirmed->clientid, confirmed->cs_sequence,
+                            reply_flags | EXCHGID4_FLAG_CONFIRMED_R};
+  }
+  if (confirmed && confirmed->minorversion == 0) {
+    // A 4.0 client id of the same owner: treat as a different client.
+    confirmed = nullptr;
+  }
+  if (confirmed && confirmed->verifier == verifier && confirmed->principal == who) {
+    // Case 2: the same client again; nothing changes.
+    confirmed->last_renew = clock_.Monotonic();
+    return ExchangeIdResult{confirmed->clientid, confirmed->cs_sequence,
+                            reply_flags | EXCHGID4_FLAG_CONFIRMED_R};
+  }
+  if (clients_.size() >= options_.max_clients) return NfsErr(NFS4ERR_RESOURCE);
+  // Cases 1, 3, 4, 5: a new unconfirmed record replaces any earlier
+  // unconfirmed one; a confirmed one is replaced when this one is confirmed
+  // by CREATE_SESSION.
+  if (Client* unconf = FindUnconfirmed(owner)) RemoveClient(unconf->clientid);
+  auto c = std::make_unique<Client>();
+  c->clientid = NewClientId();
+  c->owner = owner;
+  c->verifier = verifier;
+  c->principal = who;
+  c->minorversion = 1;
+  c->cs_sequence = 1;
+  c->last_renew = clock_.Monotonic();
+  ExchangeIdResult r{c->clientid, c->cs_sequence, reply_flags};
+  clients_[c->clientid] = std::move(c);
+  return r;
+}
+
+NfsResult<StateManager::CreateSessionResult> StateManager::CreateSession(
+    const CreateSessionArgs& args, const ClientPrincipal& who) {
+  std::lock_guard lock(mu_);
+  Client* c = FindClient(args.clientid);
+  if (!c || c->minorversion == 0) return NfsErr(NFS4ERR_STALE_CLIENTID);
+  if (!c->confirmed && !(c->principal == who)) return NfsErr(NFS4ERR_CLID_INUSE);
+  // RFC 8881 section 18.36.4: the create-session sequence id.
+  if (args.sequence + 1 == c->cs_sequence && c->last_cs) return *c->last_cs;  // replay
+  if (args.sequence != c->cs_sequence) return NfsErr(NFS4ERR_SEQ_MISORDERED);
+
+  const ChannelAttrs& f = args.fore;
+  if (f.maxrequestsize < 256 || f.maxresponsesize < 256) return NfsErr(NFS4ERR_TOOSMALL);
+  if (c->sessions.size() >= 16) return NfsErr(NFS4ERR_RESOURCE);
+
+  auto session = std::make_shared<Session>();
+  random_.Fill(session->id);
+  // Make the first 8 bytes the client id, so a session id names its client.
+  std::memcpy(session->id.data(), &c->clientid, 8);
+  session->clientid = c->clientid;
+  // No persistent reply cache, no RDMA; keep the back channel flag.
+  session->flags = args.flags & CREATE_SESSION4_FLAG_CONN_BACK_CHAN;
+  session->fore.headerpadsize = 0;
+  session->fore.maxrequestsize = std::min(f.maxrequestsize, options_.max_request_size);
+  session->fore.maxresponsesize = std::min(f.maxresponsesize, options_.max_response_size);
+  session->fore.maxresponsesize_cached =
+      std::min(f.maxresponsesize_cached, options_.max_response_size_cached);
+  session->fore.maxoperations = Clamp(f.maxoperations, options_.max_operations);
+  session->fore.maxrequests = Clamp(f.maxrequests, options_.max_slots);
+  session->back = args.back;
+  session->back.headerpadsize = 0;
+  session->back.has_rdma_ird = false;
+  session->back.maxrequests = Clamp(args.back.maxrequests, 4);
+  session->cb_program = args.cb_program;
+  session->slots.resize(session->fore.maxrequests);
+
+  if (!c->confirmed) {
+    if (Client* old = FindConfirmed(c->owner); old && old != c) RemoveClient(old->clientid);
+    c->confirmed = true;
+  }
+  c->cs_sequence++;
+  c->last_renew = clock_.Monotonic();
+  c->sessions.push_back(session->id);
+  sessions_[session->id] = session;
+
+  CreateSessionResult r{session->id, args.sequence, session->flags, session->fore, session->back};
+  c->last_cs = r;
+  return r;
+}
+
+std::shared_ptr<Session> StateManager::FindSession(const SessionId& id) {
+  std::lock_guard lock(mu_);
+  auto it = sessions_.find(id);
+  return it == sessions_.end() ? nullptr : it->second;
+}
+
+nfsstat4 StateManager::DestroySession(const SessionId& id) {
+  std::lock_guard lock(mu_);
+  auto it = sessions_.find(id);
+  if (it == sessions_.end()) return NFS4ERR_BADSESSION;
+  if (Client* c = FindClient(it->second->clientid)) {
+    auto& v = c->sessions;
+    v.erase(std::remove(v.begin(), v.end(), id), v.end());
+  }
+  sessions_.erase(it);
+  return NFS4_OK;
+}
+
+nfsstat4 StateManager::DestroyClientId(uint64_t clientid) {
+  std::lock_guard lock(mu_);
+  Client* c = FindClient(clientid);
+  if (!c) return NFS4ERR_STALE_CLIENTID;
+  // RFC 8881 section 18.50.3: not while it has sessions or state.
+  if (!c->sessions.empty()) return NFS4ERR_CLIENTID_BUSY;
+  for (auto& [name, owner] : c->open_owners)
+    if (!owner->opens.empty()) return NFS4ERR_CLIENTID_BUSY;
+  RemoveClient(clientid);
+  return NFS4_OK;
+}
+
+NfsResult<SequenceResult> StateManager::BeginSequence(const SessionId& id, uint32_t sequenceid,
+                                                      uint32_t slotid, uint32_t highest_slotid) {
+  std::shared_ptr<Session> session;
+  {
+    std::lock_guard lock(mu_);
+    auto it = sessions_.find(id);
+    if (it == sessions_.end()) return NfsErr(NFS4ERR_BADSESSION);
+    session = it->second;
+    Client* c = FindClient(session->clientid);
+    if (!c) return NfsErr(NFS4ERR_BADSESSION);
+    c->last_renew = clock_.Monotonic();  // SEQUENCE renews the lease
+  }
+  std::lock_guard slock(session->mu);
+  const uint32_t nslots = static_cast<uint32_t>(session->slots.size());
+  if (slotid >= nslots) return NfsErr(NFS4ERR_BADSLOT);
+  if (highest_slotid >= nslots) return NfsErr(NFS4ERR_BAD_HIGH_SLOT);
+  Slot& slot = session->slots[slotid];
+  SequenceResult r;
+  r.session = session;
+  r.slotid = slotid;
+  r.highest_slotid = nslots - 1;
+  r.target_highest_slotid = nslots - 1;
+  // RFC 8881 section 2.10.6.1: same seqid = retransmission, +1 = new.
+  if (sequenceid == slot.seqid && slot.has_reply) {
+    if (slot.in_use) return NfsErr(NFS4ERR_DELAY);  // the original still runs
+    if (!slot.reply_cached) return NfsErr(NFS4ERR_RETRY_UNCACHED_REP);
+    r.replay = true;
+    r.cached = slot.reply;
+    return r;
+  }
+  if (sequenceid != slot.seqid + 1) {
+    if (slot.in_use && sequenceid == slot.seqid) return NfsErr(NFS4ERR_DELAY);
+    return NfsErr(NFS4ERR_SEQ_MISORDERED);
+  }
+  if (slot.in_use) return NfsErr(NFS4ERR_DELAY);
+  slot.in_use = true;
+  slot.seqid = sequenceid;
+  slot.has_reply = false;
+  return r;
+}
+
+void StateManager::EndSequence(Session& session, uint32_t slotid, bool cache,
+                               std::span<const uint8_t> reply) {
+  std::lock_guard slock(session.mu);
+  if (slotid >= session.slots.size()) return;
+  Slot& slot = session.slots[slotid];
+  slot.in_use = false;
+  slot.has_reply = true;
+  slot.reply_cached = cache;
+  if (cache) {
+    slot.reply.assign(reply.begin(), reply.end());
+  } else {
+    slot.reply.clear();
+  }
+}
+
+nfsstat4 StateManager::ReclaimComplete(uint64_t clientid) {
+  std::lock_guard lock(mu_);
+  Client* c = FindClient(clientid);
+  if (!c) return NFS4ERR_STALE_CLIENTID;
+  if (c->reclaim_complete) return NFS4ERR_COMPLETE_ALREADY;
+  c->reclaim_complete = true;
+  return NFS4_OK;
+}
+
+// ---- Open state ----
+
+nfsstat4 StateManager::BeginOpen(uint32_t minorversion, uint64_t clientid,
+                                 std::span<const uint8_t> owner_bytes, uint32_t seqid) {
+  std::lock_guard lock(mu_);
+  Client* c = nullptr;
+  if (nfsstat4 s = CheckClientId(clientid, &c); s != NFS4_OK) return s;
+  if (!c->confirmed) return NFS4ERR_STALE_CLIENTID;
+  c->last_renew = clock_.Monotonic();
+  std::string key = ToKey(owner_bytes);
+  auto it = c->open_owners.find(key);
+  if (it == c->open_owners.end()) {
+    auto o = std::make_unique<OpenOwner>();
+    o->clientid = clientid;
+    o->owner = key;
+    o->seqid = seqid;
+    o->confirmed = minorversion >= 1;
+    c->open_owners.emplace(key, std::move(o));
+    return NFS4_OK;
+  }
+  if (minorversion >= 1) return NFS4_OK;
+  OpenOwner& o = *it->second;
+  if (!o.confirmed && o.opens.empty()) {
+    // RFC 7530 section 16.18.5: an unconfirmed owner may start over.
+    o.seqid = seqid;
+    return NFS4_OK;
+  }
+  if (seqid != o.seqid + 1) return NFS4ERR_BAD_SEQID;
+  o.seqid = seqid;
+  return NFS4_OK;
+}
+
+bool StateManager::ShareConflict(const FileHandle& file, const OpenOwner* self, uint32_t access,
+                                 uint32_t deny) {
+  auto range = opens_by_file_.equal_range(file);
+  for (auto it = range.first; it != range.second; ++it) {
+    const OpenState* other = it->second;
+    if (other->owner == self) continue;
+    if ((other->share_deny & access) || (deny & other->share_access)) return true;
+  }
+  return false;
+}
+
+NfsResult<OpenResult> StateManager::Open(uint32_t minorversion, uint64_t clientid,
+                                         std::span<const uint8_t> owner_bytes,
+                                         const FileHandle& file, uint32_t share_access,
+                                         uint32_t share_deny) {
+  std::lock_guard lock(mu_);
+  Client* c = FindClient(clientid);
+  if (!c) return NfsErr(NFS4ERR_STALE_CLIENTID);
+  auto oit = c->open_owners.find(ToKey(owner_bytes));
+  if (oit == c->open_owners.end()) return NfsErr(NFS4ERR_SERVERFAULT);
+  OpenOwner* owner = oit->second.get();
+  if (ShareConflict(file, owner, share_access, share_deny)) return NfsErr(NFS4ERR_SHARE_DENIED);
+
+  for (OpenState* st : owner->opens) {
+    if (st->file == file) {
+      // RFC 8881 section 18.16.3: the same owner opening again upgrades.
+      st->share_access |= share_access;
+      st->share_deny |= share_deny;
+      st->seqid++;
+      return OpenResult{{st->seqid, st->other}, !owner->confirmed};
+    }
+  }
+  auto st = std::make_unique<OpenState>();
+  st->other = NewOther();
+  st->seqid = 1;
+  st->owner = owner;
+  st->file = file;
+  st->share_access = share_access;
+  st->share_deny = share_deny;
+  OpenState* raw = st.get();
+  owner->opens.push_back(raw);
+  opens_by_file_.emplace(file, raw);
+  opens_.emplace(raw->other, std::move(st));
+  return OpenResult{{raw->seqid, raw->other}, !owner->confirmed};
+}
+
+nfsstat4 StateManager::LookupOpen(uint32_t minorversion, const Stateid& sid, OpenState** out) {
+  if (sid.IsSpecial()) return NFS4ERR_BAD_STATEID;
+  uint32_t epoch;
+  std::memcpy(&epoch, sid.other.data(), 4);
+  auto it = opens_.find(sid.other);
+  if (it == opens_.end()) return epoch != boot_epoch_ ? NFS4ERR_STALE_STATEID : NFS4ERR_BAD_STATEID;
+  OpenState* st = it->second.get();
+  Client* c = FindClient(st->owner->clientid);
+  if (!c) return NFS4ERR_BAD_STATEID;
+  if (c->minorversion == 0 && Expired(*c)) return NFS4ERR_EXPIRED;
+  // RFC 8881 section 8.2.2: seqid 0 in 4.1 means "the current one".
+  if (!(minorversion >= 1 && sid.seqid == 0)) {
+    if (sid.seqid < st->seqid) return NFS4ERR_OLD_STATEID;
+    if (sid.seqid > st->seqid) return NFS4ERR_BAD_STATEID;
+  }
+  c->last_renew = clock_.Monotonic();  // 4.0: use of state renews the lease
+  *out = st;
+  return NFS4_OK;
+}
+
+nfsstat4 StateManager::OpenConfirm(const Stateid& stateid, uint32_t seqid, Stateid* out) {
+  std::lock_guard lock(mu_);
+  OpenState* st = nullptr;
+  if (nfsstat4 s = LookupOpen(0, stateid, &st); s != NFS4_OK) return s;
+  OpenOwner& o = *st->owner;
+  if (seqid != o.seqid + 1) return NFS4ERR_BAD_SEQID;
+  o.seqid = seqid;
+  if (o.confirmed) return NFS4ERR_BAD_STATEID;
+  o.confirmed = true;
+  st->seqid++;
+  *out = {st->seqid, st->other};
+  return NFS4_OK;
+}
+
+nfsstat4 StateManager::OpenDowngrade(uint32_t minorversion, const Stateid& stateid,
+                                     uint32_t seqid, uint32_t share_access, uint32_t share_deny,
+                                     Stateid* out) {
+  std::lock_guard lock(mu_);
+  OpenState* st = nullptr;
+  if (nfsstat4 s = LookupOpen(minorversion, stateid, &st); s != NFS4_OK) return s;
+  if (minorversion == 0) {
+    if (seqid != st->owner->seqid + 1) return NFS4ERR_BAD_SEQID;
+    st->owner->seqid = seqid;
+  }
+  // RFC 8881 section 18.18.3: only to a subset of what is held.
+  if ((share_access & ~st->share_access) || (share_deny & ~st->share_deny) || share_access == 0)
+    return NFS4ERR_INVAL;
+  st->share_access = share_access;
+  st->share_deny = share_deny;
+  st->seqid++;
+  *out = {st->seqid, st->other};
+  return NFS4_OK;
+}
+
+nfsstat4 StateManager::Close(uint32_t minorversion, const Stateid& stateid, uint32_t seqid,
+                             Stateid* out) {
+  std::lock_guard lock(mu_);
+  OpenState* st = nullptr;
+  if (nfsstat4 s = LookupOpen(minorversion, stateid, &st); s != NFS4_OK) return s;
+  if (minorversion == 0) {
+    if (seqid != st->owner->seqid + 1) return NFS4ERR_BAD_SEQID;
+    st->owner->seqid = seqid;
+    *out = {st->seqid + 1, st->other};
+  } else {
+    // RFC 8881 section 18.2.4: return the invalid special stateid.
+    *out = Stateid::Invalid();
+  }
+  RemoveOpen(st);
+  return NFS4_OK;
+}
+
+NfsResult<IoStateCheck> StateManager::CheckIoStateid(uint32_t minorversion, const Stateid& sid,
+                                                     const FileHandle& file, bool for_write) {
+  if (sid.IsSpecial()) {
+    // Anonymous I/O still honours share reservations of others.
+    std::lock_guard lock(mu_);
+    if (ShareConflict(file, nullptr,
+                      for_write ? OPEN4_SHARE_ACCESS_WRITE : OPEN4_SHARE_ACCESS_READ, 0) &&
+        !(sid.IsBypass() && !for_write))
+      return NfsErr(NFS4ERR_LOCKED);
+    return IoStateCheck{true, 0};
+  }
+  std::lock_guard lock(mu_);
+  OpenState* st = nullptr;
+  if (nfsstat4 s = LookupOpen(minorversion, sid, &st); s != NFS4_OK) return NfsErr(s);
+  if (!(st->file == file)) return NfsErr(NFS4ERR_BAD_STATEID);
+  if (!st->owner->confirmed) return NfsErr(NFS4ERR_BAD_STATEID);
+  if (for_write && !(st->share_access & OPEN4_SHARE_ACCESS_WRITE)) return NfsErr(NFS4ERR_OPENMODE);
+  // Reads through a write-only open are allowed, as Linux servers do:
+  // clients read to fill partial pages before writing.
+  return IoStateCheck{false, st->share_access};
+}
+
+nfsstat4 StateManager::TestStateid(uint64_t clientid, const Stateid& sid) {
+  std::lock_guard lock(mu_);
+  if (sid.IsSpecial()) return NFS4ERR_BAD_STATEID;
+  auto it = opens_.find(sid.other);
+  if (it == opens_.end()) return NFS4ERR_BAD_STATEID;
+  if (it->second->owner->clientid != clientid) return NFS4ERR_BAD_STATEID;
+  if (sid.seqid != 0 && sid.seqid < it->second->seqid) return NFS4ERR_OLD_STATEID;
+  if (sid.seqid > it->second->seqid) return NFS4ERR_BAD_STATEID;
+  return NFS4_OK;
+}
+
+nfsstat4 StateManager::FreeStateid(uint64_t clientid, const Stateid& sid) {
+  std::lock_guard lock(mu_);
+  auto it = opens_.find(sid.other);
+  if (it == opens_.end() || it->second->owner->clientid != clientid) return NFS4ERR_BAD_STATEID;
+  // RFC 8881 section 18.38.3: an open stateid is freed only by CLOSE.
+  return NFS4ERR_LOCKS_HELD;
+}
+
+nfsstat4 StateManager::ReleaseLockOwner(uint64_t clientid, std::span<const uint8_t> owner) {
+  std::lock_guard lock(mu_);
+  Client* c = nullptr;
+  if (nfsstat4 s = CheckClientId(clientid, &c); s != NFS4_OK) return s;
+  c->last_renew = clock_.Monotonic();
+  // No byte-range lock state exists yet, so there is nothing to release.
+  return NFS4_OK;
+}
+
+}  // namespace elfs::nfs4::state

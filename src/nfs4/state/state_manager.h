@@ -1,0 +1,235 @@
+// NFSv4 protocol state: client records, sessions with slot tables and reply
+// cache, open owners and open stateids with share reservations.
+//
+// NFSv4.0 (RFC 7530 sections 9, 16.33-16.34) and NFSv4.1 (RFC 8881 sections
+// 2.4, 2.10, 8, 9, 18.35-18.37, 18.46) share one model: a client record owns
+// open owners, which own open states; 4.1 clients also own sessions.
+// Identifiers carry the boot epoch so ids from an earlier server instance are
+// recognised as STALE rather than BAD. Leases are checked lazily on use.
+//
+// Thread safety: all methods are thread-safe. One mutex guards the tables;
+// each session's slot table has its own mutex so SEQUENCE processing of one
+// session never waits for another's request.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/random.h"
+#include "nfs4/file_handle.h"
+#include "nfs4/state/state_types.h"
+#include "xdr/xdr.h"
+
+namespace elfs::nfs4::state {
+
+struct StateOptions {
+  std::chrono::seconds lease_time{90};
+  uint32_t max_slots = 64;
+  uint32_t max_operations = 64;
+  uint32_t max_request_size = (1u << 20) + 4096;
+  uint32_t max_response_size = (1u << 20) + 4096;
+  uint32_t max_response_size_cached = 64 * 1024;
+  size_t max_clients = 4096;
+};
+
+// One slot of a session's fore channel (RFC 8881 section 2.10.6.1).
+struct Slot {
+  uint32_t seqid = 0;
+  bool in_use = false;
+  bool has_reply = false;     // a reply was cached for seqid
+  bool reply_cached = false;  // false: the client did not ask to cache it
+  xdr::Buffer reply;          // the whole COMPOUND4res
+};
+
+class Session {
+ public:
+  SessionId id{};
+  uint64_t clientid = 0;
+  uint32_t flags = 0;
+  ChannelAttrs fore, back;
+  uint32_t cb_program = 0;
+
+  std::mutex mu;
+  std::vector<Slot> slots;  // GUARDED_BY(mu)
+};
+
+// The outcome of SEQUENCE's slot check.
+struct SequenceResult {
+  std::shared_ptr<Session> session;
+  uint32_t slotid = 0;
+  uint32_t highest_slotid = 0;
+  uint32_t target_highest_slotid = 0;
+  uint32_t status_flags = 0;
+  bool replay = false;      // send `cached` instead of executing
+  xdr::Buffer cached;       // a copy: the slot may be reused meanwhile
+};
+
+struct OpenResult {
+  Stateid stateid;
+  bool needs_confirm = false;  // 4.0: first OPEN of an unconfirmed owner
+};
+
+// The state an I/O operation runs under, after stateid validation.
+struct IoStateCheck {
+  bool special = false;  // anonymous or bypass stateid
+  uint32_t share_access = 0;
+};
+
+class StateManager {
+ public:
+  StateManager(StateOptions options, const Clock& clock, Random& random);
+
+  const StateOptions& options() const { return options_; }
+  // The boot epoch embedded in client ids and stateids.
+  uint32_t boot_epoch() const { return boot_epoch_; }
+
+  // ---- NFSv4.0 client ids (RFC 7530 sections 16.33, 16.34, 16.29) ----
+  struct SetClientIdResult {
+    uint64_t clientid;
+    Verifier confirm;
+  };
+  NfsResult<SetClientIdResult> SetClientId(const Verifier& verifier,
+                                           std::span<const uint8_t> owner,
+                                           const ClientPrincipal& who);
+  nfsstat4 SetClientIdConfirm(uint64_t clientid, const Verifier& confirm,
+                              const ClientPrincipal& who);
+  nfsstat4 Renew(uint64_t clientid);
+
+  // ---- NFSv4.1 client ids and sessions (RFC 8881 sections 18.35-18.37, 18.46, 18.50) ----
+  struct ExchangeIdResult {
+    uint64_t clientid;
+    uint32_t sequenceid;
+    uint32_t flags;
+  };
+  NfsResult<ExchangeIdResult> ExchangeId(const Verifier& verifier, std::span<const uint8_t> owner,
+                                         uint32_t flags, const ClientPrincipal& who);
+  struct CreateSessionArgs {
+    uint64_t clientid = 0;
+    uint32_t sequence = 0;
+    uint32_t flags = 0;
+    ChannelAttrs fore, back;
+    uint32_t cb_program = 0;
+  };
+  struct CreateSessionResult {
+    SessionId sessionid;
+    uint32_t sequence;
+    uint32_t flags;
+    ChannelAttrs fore, back;
+  };
+  NfsResult<CreateSessionResult> CreateSession(const CreateSessionArgs& args,
+                                               const ClientPrincipal& who);
+  nfsstat4 DestroySession(const SessionId& id);
+  nfsstat4 DestroyClientId(uint64_t clientid);
+  std::shared_ptr<Session> FindSession(const SessionId& id);
+  // Checks and claims a slot. On success the slot is in use until
+  // EndSequence (or, for a replay, nothing further is needed).
+  NfsResult<SequenceResult> BeginSequence(const SessionId& id, uint32_t sequenceid,
+                                          uint32_t slotid, uint32_t highest_slotid);
+  // Releases the slot claimed by BeginSequence, caching `reply` when asked.
+  void EndSequence(Session& session, uint32_t slotid, bool cache, std::span<const uint8_t> reply);
+  nfsstat4 ReclaimComplete(uint64_t clientid);
+
+  // ---- Open state (RFC 8881 sections 9, 18.16, 18.2, 18.18; RFC 7530 16.18) ----
+  // Checks the client id and, for 4.0, the open-owner's seqid, and advances
+  // it (RFC 7530 section 9.1.7: errors after this point still consume the
+  // seqid). Call before any work of OPEN.
+  nfsstat4 BeginOpen(uint32_t minorversion, uint64_t clientid, std::span<const uint8_t> owner,
+                     uint32_t seqid);
+  // Records an open (or upgrades the owner's open of the same file).
+  // REQUIRES: BeginOpen succeeded for this owner.
+  NfsResult<OpenResult> Open(uint32_t minorversion, uint64_t clientid,
+                             std::span<const uint8_t> owner, const FileHandle& file,
+                             uint32_t share_access, uint32_t share_deny);
+  nfsstat4 OpenConfirm(const Stateid& stateid, uint32_t seqid, Stateid* out);
+  nfsstat4 OpenDowngrade(uint32_t minorversion, const Stateid& stateid, uint32_t seqid,
+                         uint32_t share_access, uint32_t share_deny, Stateid* out);
+  nfsstat4 Close(uint32_t minorversion, const Stateid& stateid, uint32_t seqid, Stateid* out);
+  // Validates a stateid given to READ/WRITE/SETATTR for `file`.
+  NfsResult<IoStateCheck> CheckIoStateid(uint32_t minorversion, const Stateid& stateid,
+                                         const FileHandle& file, bool for_write);
+  // TEST_STATEID's per-stateid answer.
+  nfsstat4 TestStateid(uint64_t clientid, const Stateid& stateid);
+  nfsstat4 FreeStateid(uint64_t clientid, const Stateid& stateid);
+  nfsstat4 ReleaseLockOwner(uint64_t clientid, std::span<const uint8_t> owner);
+
+  // Drops clients whose lease ran out (lazy: called on client creation).
+  void ExpireLeases();
+  size_t client_count();
+
+ private:
+  struct OpenState;
+  struct OpenOwner {
+    uint64_t clientid = 0;
+    std::string owner;
+    uint32_t seqid = 0;     // 4.0: last seqid seen
+    bool confirmed = false; // 4.0
+    std::vector<OpenState*> opens;
+  };
+  struct OpenState {
+    StateOther other{};
+    uint32_t seqid = 1;
+    OpenOwner* owner = nullptr;
+    FileHandle file;
+    uint32_t share_access = 0;
+    uint32_t share_deny = 0;
+  };
+  struct Client {
+    uint64_t clientid = 0;
+    std::string owner;
+    Verifier verifier{};
+    Verifier confirm{};
+    ClientPrincipal principal;
+    bool confirmed = false;
+    uint32_t minorversion = 0;
+    uint32_t cs_sequence = 0;  // 4.1: next CREATE_SESSION sequence expected
+    std::optional<CreateSessionResult> last_cs;  // 4.1: CREATE_SESSION replay
+    bool reclaim_complete = false;
+    std::chrono::steady_clock::time_point last_renew;
+    std::vector<SessionId> sessions;
+    std::map<std::string, std::unique_ptr<OpenOwner>> open_owners;
+  };
+  struct OtherHash {
+    size_t operator()(const StateOther& o) const;
+  };
+  struct FileKeyHash {
+    size_t operator()(const FileHandle& f) const { return vfs::HandleHash{}(f.handle) ^ f.fs_id; }
+  };
+
+  uint64_t NewClientId();                   // REQUIRES: mu_
+  StateOther NewOther();                    // REQUIRES: mu_
+  Client* FindClient(uint64_t clientid);    // REQUIRES: mu_
+  Client* FindConfirmed(const std::string& owner);    // REQUIRES: mu_
+  Client* FindUnconfirmed(const std::string& owner);  // REQUIRES: mu_
+  void RemoveClient(uint64_t clientid);     // REQUIRES: mu_; drops all its state
+  void RemoveOpen(OpenState* st);           // REQUIRES: mu_
+  nfsstat4 CheckClientId(uint64_t clientid, Client** out);  // REQUIRES: mu_
+  // Finds the open state for a stateid with the seqid rules of
+  // RFC 8881 section 8.2.2 (4.1: seqid 0 = current).
+  nfsstat4 LookupOpen(uint32_t minorversion, const Stateid& sid, OpenState** out);  // REQUIRES: mu_
+  bool Expired(const Client& c) const;
+  bool ShareConflict(const FileHandle& file, const OpenOwner* self, uint32_t access,
+                     uint32_t deny);  // REQUIRES: mu_
+
+  const StateOptions options_;
+  const Clock& clock_;
+  Random& random_;
+  const uint32_t boot_epoch_;
+
+  std::mutex mu_;
+  uint64_t next_id_ = 1;                                                   // GUARDED_BY(mu_)
+  std::unordered_map<uint64_t, std::unique_ptr<Client>> clients_;          // GUARDED_BY(mu_)
+  std::map<SessionId, std::shared_ptr<Session>> sessions_;                 // GUARDED_BY(mu_)
+  std::unordered_map<StateOther, std::unique_ptr<OpenState>, OtherHash> opens_;  // GUARDED_BY(mu_)
+  std::unordered_multimap<FileHandle, OpenState*, FileKeyHash> opens_by_file_;  // GUARDED_BY(mu_)
+};
+
+}  // namespace elfs::nfs4::state

@@ -1,0 +1,98 @@
+#include "server/config.h"
+
+#include <charconv>
+#include <fstream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+namespace elfs::server {
+
+bool IsFileSystemId(const std::string& id) {
+  if (id.size() < 3 + 8 || id.size() > 3 + 17 || id.compare(0, 3, "fs-") != 0) return false;
+  for (size_t i = 3; i < id.size(); ++i) {
+    char c = id[i];
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
+
+Result<std::pair<std::string, uint16_t>> ParseListen(const std::string& s) {
+  std::string host = s;
+  std::string port_text;
+  if (!s.empty() && s[0] == '[') {
+    size_t close = s.find(']');
+    if (close == std::string::npos) return Err(Errc::kInvalid, "bad listen address: " + s);
+    host = s.substr(1, close - 1);
+    if (close + 1 < s.size()) {
+      if (s[close + 1] != ':') return Err(Errc::kInvalid, "bad listen address: " + s);
+      port_text = s.substr(close + 2);
+    }
+  } else if (size_t colon = s.rfind(':'); colon != std::string::npos) {
+    host = s.substr(0, colon);
+    port_text = s.substr(colon + 1);
+  }
+  uint32_t port = 2049;
+  if (!port_text.empty()) {
+    auto [p, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+    if (ec != std::errc() || p != port_text.data() + port_text.size() || port > 65535)
+      return Err(Errc::kInvalid, "bad port in listen address: " + s);
+  }
+  if (host.empty()) return Err(Errc::kInvalid, "empty host in listen address: " + s);
+  return std::make_pair(host, static_cast<uint16_t>(port));
+}
+
+Status LoadConfigFile(const std::string& path, Config& config) {
+  std::ifstream in(path);
+  if (!in) return {Errc::kNotFound, "cannot read config file " + path};
+  nlohmann::json j = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object()) return {Errc::kInvalid, path + ": not a JSON object"};
+  try {
+    for (auto& [key, value] : j.items()) {
+      if (key == "data_dir") {
+        config.data_dir = value.get<std::string>();
+      } else if (key == "listen") {
+        config.default_listen = value.get<std::string>();
+      } else if (key == "lease_seconds") {
+        config.lease_seconds = value.get<uint32_t>();
+      } else if (key == "worker_threads") {
+        config.worker_threads = value.get<uint32_t>();
+      } else if (key == "log_level") {
+        config.log_level = value.get<std::string>();
+      } else if (key == "file_systems") {
+        config.file_systems.clear();
+        for (const auto& fs : value) {
+          config.file_systems.push_back(
+              {fs.at("id").get<std::string>(), fs.value("listen", config.default_listen)});
+        }
+      } else {
+        return {Errc::kInvalid, path + ": unknown key \"" + key + "\""};
+      }
+    }
+  } catch (const nlohmann::json::exception& e) {
+    return {Errc::kInvalid, path + ": " + e.what()};
+  }
+  return {};
+}
+
+Status ValidateConfig(const Config& config) {
+  if (config.data_dir.empty()) return {Errc::kInvalid, "data_dir is empty"};
+  if (config.lease_seconds < 5 || config.lease_seconds > 3600)
+    return {Errc::kInvalid, "lease_seconds must be 5..3600"};
+  for (const auto& fs : config.file_systems) {
+    if (!IsFileSystemId(fs.id))
+      return {Errc::kInvalid, "file system id must be fs- and 8 to 17 lowercase hex digits: " + fs.id};
+    if (auto l = ParseListen(fs.listen); !l) return l.error();
+  }
+  for (size_t i = 0; i < config.file_systems.size(); ++i)
+    for (size_t j = i + 1; j < config.file_systems.size(); ++j) {
+      if (config.file_systems[i].id == config.file_systems[j].id)
+        return {Errc::kInvalid, "file system listed twice: " + config.file_systems[i].id};
+      if (config.file_systems[i].listen == config.file_systems[j].listen)
+        return {Errc::kInvalid, "two file systems on one listen address: " +
+                                    config.file_systems[i].listen};
+    }
+  return {};
+}
+
+}  // namespace elfs::server
