@@ -27,6 +27,8 @@ int main(int argc, char** argv) {
   auto* lease = app.add_option("--lease-seconds", config.lease_seconds, "NFSv4 lease time");
   auto* threads = app.add_option("--threads", config.worker_threads, "worker threads (0: auto)");
   auto* level = app.add_option("--log-level", config.log_level, "trace|debug|info|warn|error");
+  auto* backend = app.add_option("--backend", config.backend,
+                                 "local (default) or memory (nothing persists; for tests)");
   CLI11_PARSE(app, argc, argv);
 
   if (!config_file.empty()) {
@@ -41,6 +43,7 @@ int main(int argc, char** argv) {
     if (lease->count() == 0) config.lease_seconds = from_file.lease_seconds;
     if (threads->count() == 0) config.worker_threads = from_file.worker_threads;
     if (level->count() == 0) config.log_level = from_file.log_level;
+    if (backend->count() == 0) config.backend = from_file.backend;
     if (fs_opt->count() == 0) config.file_systems = from_file.file_systems;
   }
   for (const auto& f : fs_flags) {

@@ -57,6 +57,8 @@ Status LoadConfigFile(const std::string& path, Config& config) {
         config.lease_seconds = value.get<uint32_t>();
       } else if (key == "worker_threads") {
         config.worker_threads = value.get<uint32_t>();
+      } else if (key == "backend") {
+        config.backend = value.get<std::string>();
       } else if (key == "log_level") {
         config.log_level = value.get<std::string>();
       } else if (key == "file_systems") {
@@ -77,6 +79,8 @@ Status LoadConfigFile(const std::string& path, Config& config) {
 
 Status ValidateConfig(const Config& config) {
   if (config.data_dir.empty()) return {Errc::kInvalid, "data_dir is empty"};
+  if (config.backend != "local" && config.backend != "memory")
+    return {Errc::kInvalid, "backend must be local or memory"};
   if (config.lease_seconds < 5 || config.lease_seconds > 3600)
     return {Errc::kInvalid, "lease_seconds must be 5..3600"};
   for (const auto& fs : config.file_systems) {

@@ -26,6 +26,9 @@ struct Config {
   uint32_t lease_seconds = 90;
   uint32_t worker_threads = 0;  // 0: chosen for the machine
   std::string log_level = "info";
+  // "local" (files in DATA_DIR/fs/<id>) or "memory" (nothing persists; for
+  // tests and benchmarks of the protocol layers).
+  std::string backend = "local";
 };
 
 // Reads a JSON config file into `config` (only the keys present change).

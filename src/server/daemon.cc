@@ -15,6 +15,7 @@
 #include <spdlog/spdlog.h>
 
 #include "backend/local/local_file_system.h"
+#include "backend/memory/memory_file_system.h"
 #include "common/random.h"
 #include "nfs4/program.h"
 #include "nfs4/server.h"
@@ -164,9 +165,15 @@ Result<std::unique_ptr<Daemon>> Daemon::Create(const Config& given) {
       num = max + 1;
       ids_changed = true;
     }
-    auto backend = backend::LocalFileSystem::Open(root.string(), {});
-    if (!backend) return Err(backend.error());
-    auto exp = impl->nfs->AddExport(num, fsc.id, std::shared_ptr<vfs::FileSystem>(std::move(*backend)));
+    std::shared_ptr<vfs::FileSystem> backend;
+    if (config.backend == "memory") {
+      backend = std::make_shared<backend::MemoryFileSystem>(SystemClock::Instance());
+    } else {
+      auto local = backend::LocalFileSystem::Open(root.string(), {});
+      if (!local) return Err(local.error());
+      backend = std::move(*local);
+    }
+    auto exp = impl->nfs->AddExport(num, fsc.id, std::move(backend));
     if (!exp) return Err(exp.error());
     impl->exports.emplace_back(fsc.id, *exp);
     impl->listen_of[fsc.id] = fsc.listen;
