@@ -12,6 +12,7 @@
 #include <string>
 #include <thread>
 
+#include "backend/local/local_file_system.h"
 #include "backend/memory/memory_file_system.h"
 #include "common/clock.h"
 
@@ -53,6 +54,26 @@ class MemoryEnv {
   MemoryFileSystem fs_;
 };
 
-// LOCAL_ENV
+class LocalEnv {
+ public:
+  static constexpr bool kLocal = true;
+  LocalEnv() {
+    auto fs = LocalFileSystem::Open(dir_.path(), LocalFileSystem::Options());
+    if (!fs) {
+      ADD_FAILURE() << "Open: " << fs.error().ToString();
+      return;
+    }
+    fs_ = std::move(*fs);
+  }
+  vfs::FileSystem& fs() { return *fs_; }
+  Timespec Now() const { return SystemClock::Instance().Now(); }
+  // Kernel timestamps can be a jiffy coarse: let one pass.
+  void Tick() { std::this_thread::sleep_for(std::chrono::milliseconds(15)); }
+  const std::string& root_path() const { return dir_.path(); }
+
+ private:
+  TempDir dir_;
+  std::unique_ptr<LocalFileSystem> fs_;
+};
 
 }  // namespace elfs::backend::testing

@@ -112,7 +112,7 @@ class BackendContract : public ::testing::Test {
   Handle root_;
 };
 
-using Backends = ::testing::Types<MemoryEnv /*LOCAL_TYPE*/>;
+using Backends = ::testing::Types<MemoryEnv, LocalEnv>;
 class BackendNames {
  public:
   template <class T>
