@@ -59,8 +59,10 @@ bool WorkerPool::Submit(WorkItem* item) {
   tail_ = item;
   ++queued_;
   if (!started_) return true;  // runs once Start() is called
-  // Every queued item beyond the idle threads would wait: add a thread.
-  if (queued_ > idle_ && threads_ < max_threads_) {
+  // Every queued item beyond the threads not running one would wait: add a
+  // thread. (Counting busy rather than idle threads keeps threads that are
+  // starting up from being counted as missing.)
+  if (queued_ > threads_ - busy_ && threads_ < max_threads_) {
     ReapExited();
     Spawn();
   }
@@ -76,6 +78,7 @@ void WorkerPool::Loop() {
       head_ = item->next_;
       if (head_ == nullptr) tail_ = nullptr;
       --queued_;
+      ++busy_;
       lock.unlock();
       try {
         item->Run();
@@ -85,6 +88,7 @@ void WorkerPool::Loop() {
         spdlog::error("rpc: worker item threw");
       }
       lock.lock();
+      --busy_;
       continue;
     }
     if (stopping_) break;

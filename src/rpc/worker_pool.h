@@ -65,6 +65,7 @@ class WorkerPool {
   size_t queued_ = 0;
   size_t threads_ = 0;  // running Loop()
   size_t idle_ = 0;     // waiting for work
+  size_t busy_ = 0;     // running an item
   bool started_ = false, stopping_ = false;
   std::vector<std::thread> workers_;
   std::vector<std::thread::id> exited_;  // finished, still to be joined
