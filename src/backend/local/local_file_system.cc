@@ -378,7 +378,7 @@ Result<LocalFileSystem::Resolved> LocalFileSystem::ResolveDir(const vfs::Handle&
   return r;
 }
 
-Result<vfs::Entry> LocalFileSystem::Adopt(int fd) {
+Result<vfs::Entry> LocalFileSystem::Adopt(int fd, bool open_for_io) {
   FdGuard guard(fd);
   struct stat st;
   if (fstat(fd, &st) != 0) return ErrnoErr("fstat");
@@ -387,7 +387,7 @@ Result<vfs::Entry> LocalFileSystem::Adopt(int fd) {
   if (!h) return Err(h.error());
   if (*h != root_handle_) {
     auto node = std::make_shared<Node>(*h, guard.release(), TypeOf(st.st_mode));
-    if (S_ISREG(st.st_mode) && (fcntl(node->fd, F_GETFL) & O_ACCMODE) == O_RDWR) {
+    if (open_for_io && S_ISREG(st.st_mode)) {
       node->io_fd = node->fd;  // created by us: already open for I/O
       node->io_writable = true;
     }
@@ -514,7 +514,7 @@ Result<vfs::Entry> LocalFileSystem::Create(const vfs::Handle& dh, std::string_vi
     unlinkat(dfd, n.c_str(), req.type == FileType::kDirectory ? AT_REMOVEDIR : 0);
     return Err(std::move(s));
   }
-  return Adopt(fd);
+  return Adopt(fd, req.type == FileType::kRegular);
 }
 
 Result<vfs::Attr> LocalFileSystem::SetAttr(const vfs::Handle& h, const vfs::SetAttrs& set) {

@@ -117,8 +117,9 @@ class LocalFileSystem final : public vfs::FileSystem {
   Result<Resolved> Resolve(const vfs::Handle& h);
   Result<Resolved> ResolveDir(const vfs::Handle& h);
   Result<vfs::Handle> HandleOfFd(int fd) const;
-  // Wraps a freshly opened fd (taking ownership) into an entry, caching it.
-  Result<vfs::Entry> Adopt(int fd);
+  // Wraps a freshly opened fd (taking ownership) into an entry, caching it;
+  // open_for_io: fd is an O_RDWR fd of a regular file, usable for I/O.
+  Result<vfs::Entry> Adopt(int fd, bool open_for_io = false);
   bool UnderRoot(int dir_fd) const;
   Result<int> IoFd(Node& node);
   // Drops the cache entry of dir/name, if any (before it is unlinked).

@@ -235,6 +235,8 @@ Result<vfs::Entry> MemoryFileSystem::Create(const vfs::Handle& dh, std::string_v
   if (req.type == FileType::kSymlink) {
     // symlink(2): ENOENT for an empty target, ENAMETOOLONG past PATH_MAX.
     if (req.symlink_target.empty()) return Err(Errc::kInvalid, "empty symlink target");
+    if (req.symlink_target.find('\0') != std::string_view::npos)
+      return Err(Errc::kInvalid, "NUL in symlink target");
     if (req.symlink_target.size() > kMaxSymlinkTarget)
       return Err(Errc::kNameTooLong, "symlink target too long");
   }
@@ -288,6 +290,9 @@ Result<vfs::Attr> MemoryFileSystem::SetAttr(const vfs::Handle& h, const vfs::Set
     if (a.type != FileType::kRegular) return Err(Errc::kInvalid, "truncate of a special file");
     if (*set.size > options_.max_file_size) return Err(Errc::kFileTooBig, "size beyond limit");
   }
+  if ((set.atime_how == vfs::TimeSet::kClientTime && set.atime.nsec >= 1'000'000'000) ||
+      (set.mtime_how == vfs::TimeSet::kClientTime && set.mtime.nsec >= 1'000'000'000))
+    return Err(Errc::kInvalid, "nanoseconds out of range");
   if (set.empty()) return AttrOf(*inode);
 
   Timespec now = clock_.Now();

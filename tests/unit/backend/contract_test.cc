@@ -375,6 +375,67 @@ TYPED_TEST(BackendContract, SetModeOwnerAndTimes) {
   EXPECT_EQ(this->CodeOf(this->fs().SetAttr(f.handle, bad)), Errc::kInvalid);
 }
 
+TYPED_TEST(BackendContract, SetAttrEdgeCases) {
+  Entry f = this->Make(this->root_, "f");
+  this->WriteAll(f.handle, 0, "0123456789");
+  // Size and a client mtime together: the mtime given wins over truncation's.
+  SetAttrs set;
+  set.size = 4;
+  set.mtime_how = TimeSet::kClientTime;
+  set.mtime = {1'234'567'890, 0};
+  auto a = this->fs().SetAttr(f.handle, set);
+  ASSERT_TRUE(a) << a.error().ToString();
+  EXPECT_EQ(a->size, 4u);
+  EXPECT_EQ(a->mtime, (Timespec{1'234'567'890, 0}));
+  // Out-of-range nanoseconds change nothing.
+  SetAttrs bad;
+  bad.mode = 0600;
+  bad.atime_how = TimeSet::kClientTime;
+  bad.atime = {1, 1'000'000'000};
+  EXPECT_EQ(this->CodeOf(this->fs().SetAttr(f.handle, bad)), Errc::kInvalid);
+  EXPECT_EQ(this->AttrOf(f.handle).mode, 0644u);
+  // Truncating a special file.
+  Entry fifo = this->Make(this->root_, "fifo", FileType::kFifo);
+  SetAttrs trunc;
+  trunc.size = 0;
+  EXPECT_EQ(this->CodeOf(this->fs().SetAttr(fifo.handle, trunc)), Errc::kInvalid);
+  // An empty request changes nothing, not even ctime.
+  Attr before = this->AttrOf(f.handle);
+  this->env_.Tick();
+  a = this->fs().SetAttr(f.handle, SetAttrs());
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->ctime, before.ctime);
+  EXPECT_EQ(a->change, before.change);
+  // A symlink's mode cannot change (ignored); its owner can.
+  Entry s = this->Make(this->root_, "s", FileType::kSymlink);
+  SetAttrs own;
+  own.mode = 0600;
+  own.uid = 4321;
+  a = this->fs().SetAttr(s.handle, own);
+  ASSERT_TRUE(a) << a.error().ToString();
+  EXPECT_EQ(a->mode, 0777u);
+  EXPECT_EQ(a->uid, 4321u);
+  EXPECT_EQ(this->AttrOf(s.handle).uid, 4321u);
+  // Times of a symlink are its own.
+  SetAttrs times;
+  times.mtime_how = TimeSet::kClientTime;
+  times.mtime = {1'000'000, 7};
+  a = this->fs().SetAttr(s.handle, times);
+  ASSERT_TRUE(a) << a.error().ToString();
+  EXPECT_EQ(a->mtime, (Timespec{1'000'000, 7}));
+  // A symlink can be hard-linked; a symlink target with NUL cannot be made.
+  ASSERT_TRUE(this->fs().Link(s.handle, this->root_, "s2").ok());
+  EXPECT_EQ(this->AttrOf(s.handle).nlink, 2u);
+  CreateRequest req;
+  req.type = FileType::kSymlink;
+  req.symlink_target = std::string_view("a\0b", 3);
+  EXPECT_EQ(this->CodeOf(this->fs().Create(this->root_, "nul", req)), Errc::kInvalid);
+  // Unchecked create over a symlink: it exists, and is not followed.
+  req = CreateRequest();
+  req.exclusive = false;
+  EXPECT_EQ(this->CodeOf(this->fs().Create(this->root_, "s", req)), Errc::kExists);
+}
+
 TYPED_TEST(BackendContract, ChownClearsSetIdBitsAsLinux) {
   Entry f = this->Make(this->root_, "f", FileType::kRegular, 06755);
   SetAttrs set;

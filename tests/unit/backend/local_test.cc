@@ -7,7 +7,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <filesystem>
+#include <thread>
 #include <fstream>
 
 #include "backend/local/local_file_system.h"
@@ -191,6 +193,40 @@ TEST_F(LocalFs, FdCacheIsBounded) {
   // Closing the file system closes everything.
   fs_.reset();
   EXPECT_LE(OpenFds(), base - 1);
+}
+
+TEST_F(LocalFs, ConcurrentUseWithEvictions) {
+  // A cache far smaller than the working set: entries are evicted while
+  // other threads still read and write through them.
+  Reopen({.max_cached_handles = 3});
+  std::vector<Handle> files;
+  for (int i = 0; i < 16; ++i) {
+    auto e = fs_->Create(root_, "f" + std::to_string(i), Req(FileType::kRegular, 0644));
+    ASSERT_TRUE(e);
+    std::string content = "file-" + std::to_string(i);
+    ASSERT_TRUE(fs_->Write(e->handle, 0, Bytes(content), vfs::Stability::kUnstable));
+    files.push_back(e->handle);
+  }
+  size_t base = OpenFds();
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 400; ++i) {
+        size_t k = (i * 7 + t * 3) % files.size();
+        std::string want = "file-" + std::to_string(k);
+        uint8_t buf[16];
+        auto r = fs_->Read(files[k], 0, std::span(buf, want.size()));
+        if (!r || std::string_view(reinterpret_cast<char*>(buf), r->count) != want) ++failures;
+        if (!fs_->GetAttr(files[(k + 1) % files.size()])) ++failures;
+        if (!fs_->Write(files[k], 64, Bytes("x"), vfs::Stability::kUnstable)) ++failures;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_LE(fs_->CachedHandles(), 3u);
+  EXPECT_LE(OpenFds(), base + 2 * 3);
 }
 
 TEST_F(LocalFs, RemovedFileIsStaleAndItsFdReleased) {
