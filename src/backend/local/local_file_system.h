@@ -31,7 +31,15 @@
 // most twice as many fds, plus those of operations in flight. A cached object
 // whose link count dropped to zero is dropped and reported kStale; Remove and
 // Rename drop the replaced name's entry at once, so that a deleted file's
-// space is not held by our fd.
+// space is not held by our fd. Known cost: while a regular file's O_RDWR fd
+// is cached, executing that file on the host fails with ETXTBSY (NFS clients
+// execute on their side, so they are not affected).
+//
+// Create makes the object, then fchownat(req.uid, req.gid) and chmod to
+// exactly req.mode: the umask, a set-group-ID parent directory and default
+// ACLs do not decide owner or mode (the caller does, as in MemoryFileSystem).
+// Entries of ReadDir with attributes are opened O_PATH once, then fstat and
+// name_to_handle_at on that fd, so handle and attributes are of one object.
 //
 // Attributes: fileid = st_ino; space_used = st_blocks * 512; change = ctime in
 // nanoseconds (ctime_sec * 1e9 + ctime_nsec): the kernel's i_version is not
