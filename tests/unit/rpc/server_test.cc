@@ -357,7 +357,7 @@ TEST_F(ServerTest, PeerThatNeverReadsIsBounded) {
   int small = 16 * 1024;
   ::setsockopt(c->fd(), SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
   Bytes many;
-  constexpr int kCalls = 4000;
+  constexpr int kCalls = 2000;
   for (uint32_t i = 0; i < kCalls; ++i) {
     Bytes call = MakeCall(i, kTestProg, kTestLow, testing::kBig, kAuthNone, {}, Words({65536}));
     Append(many, Words({0x80000000u | static_cast<uint32_t>(call.size())}));
@@ -387,6 +387,44 @@ TEST_F(ServerTest, PeerThatNeverReadsIsBounded) {
     xids.insert(Xid(*r));
   }
   EXPECT_EQ(xids.size(), size_t{kCalls});
+}
+
+TEST_F(ServerTest, CloseAndStopWithWritesBlockedOnThePeer) {
+  ServerOptions o = Small();
+  o.max_queued_reply_bytes = 128 * 1024;
+  StartServer(o);
+  std::vector<std::unique_ptr<TestClient>> clients;
+  Bytes wire;
+  for (uint32_t i = 0; i < 500; ++i) {
+    Bytes call = MakeCall(i, kTestProg, kTestLow, testing::kBig, kAuthNone, {}, Words({65536}));
+    Append(wire, Words({0x80000000u | static_cast<uint32_t>(call.size())}));
+    Append(wire, call);
+  }
+  for (int i = 0; i < 2; ++i) {
+    clients.push_back(Connect());
+    ASSERT_TRUE(clients.back()->Send(wire));  // and never read
+  }
+  int seen = -1;
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        int now = program_->calls.load();
+        bool stable = now == seen;
+        seen = now;
+        if (!stable) std::this_thread::sleep_for(200ms);
+        return stable;
+      },
+      10s));
+  ASSERT_LT(program_->calls.load(), 1000);
+  // One closed through its Connection, the other by Stop().
+  uint16_t port = clients[0]->local_port();
+  server_->ForEachConnection([&](Connection& c) {
+    if (c.remote().port() == port) c.Close();
+  });
+  EXPECT_TRUE(WaitUntil([&] { return server_->connection_count() == 1; }));
+  auto start = std::chrono::steady_clock::now();
+  server_->Stop();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 3s);
+  EXPECT_EQ(server_->connection_count(), 0u);
 }
 
 TEST_F(ServerTest, AcceptFilterRefusesBeforeAnyReply) {
