@@ -25,6 +25,12 @@ bool ReadOpaqueAuth(xdr::XdrDecoder& d, uint32_t& flavor, std::span<const uint8_
 }  // namespace
 
 HeaderResult DecodeCallHeader(std::span<const uint8_t> record, CallContext& ctx) {
+  // ctx is reused across calls: no identity of an earlier call may linger.
+  ctx.xid = ctx.prog = ctx.vers = ctx.proc = 0;
+  ctx.flavor = kAuthNone;
+  ctx.sys.stamp = ctx.sys.uid = ctx.sys.gid = 0;
+  ctx.sys.machine_name.clear();  // keeps capacity
+  ctx.sys.gids.clear();
   HeaderResult r;
   xdr::XdrDecoder d(record);
   r.xid = d.U32();

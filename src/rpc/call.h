@@ -34,9 +34,9 @@ struct HeaderResult {
   size_t args_offset = 0;  // kCall only: where the procedure's arguments start
 };
 
-// Decodes the header of one record. Fills ctx.xid, prog, vers, proc, flavor
-// and sys as far as it gets (reusing ctx.sys's capacity); ctx.connection is
-// left alone. Credentials (RFC 5531 §8.2, §10): AUTH_NONE with an empty
+// Decodes the header of one record. Resets ctx.xid, prog, vers, proc,
+// flavor and sys, then fills them in as far as it gets (reusing ctx.sys's
+// capacity); ctx.connection is left alone. Credentials (RFC 5531 §8.2, §10): AUTH_NONE with an empty
 // body and AUTH_SYS are accepted; a body over 400 bytes or a malformed
 // AUTH_SYS body is AUTH_BADCRED; any other flavor (RPCSEC_GSS, AUTH_TLS, ...)
 // is AUTH_TOOWEAK. The verifier may be of any flavor (it is ignored for

@@ -23,7 +23,7 @@ struct CallContext {
   // kAuthNone or kAuthSys; other flavors are refused with AUTH_ERROR before
   // dispatch (RFC 5531 §9, auth_stat).
   uint32_t flavor = kAuthNone;
-  AuthSys sys;  // valid when flavor == kAuthSys (stale otherwise)
+  AuthSys sys;  // valid when flavor == kAuthSys (zero/empty otherwise)
   std::shared_ptr<Connection> connection;
 };
 

@@ -44,6 +44,12 @@ class CallTest : public ::testing::Test {
     return Bytes(reply.begin(), reply.end());
   }
 
+  static Bytes Success(uint32_t xid, std::initializer_list<uint32_t> body) {
+    Bytes b = Words({xid, 1, 0, 0, 0, 0});
+    testing::Append(b, Words(body));
+    return b;
+  }
+
   static Bytes Accepted(uint32_t xid, AcceptStat stat) {
     return Words({xid, 1, 0, 0, 0, static_cast<uint32_t>(stat)});
   }
@@ -188,6 +194,16 @@ TEST_F(CallTest, AuthSysWith16Gids) {
   testing::Append(want, Bytes{'c', 'l', 'i', 'e', 'n', 't', '.', 'e', 'x', 'a', 'm', 'p', 'l', 'e',
                               0, 0});
   EXPECT_EQ(reply, want);
+}
+
+TEST_F(CallTest, AuthSysIdentityDoesNotLingerInReusedContext) {
+  ASSERT_TRUE(Process(MakeCall(kXid, kTestProg, kTestLow, testing::kWhoAmI, kAuthSys,
+                               AuthSysBody(Cred(3)))));
+  EXPECT_EQ(ctx_.sys.uid, 1000u);
+  EXPECT_EQ(Process(MakeCall(kXid + 1, kTestProg, kTestLow, testing::kWhoAmI)),
+            Success(kXid + 1, {kAuthNone, 0, 0, 0, 0}));
+  EXPECT_TRUE(ctx_.sys.machine_name.empty());
+  EXPECT_TRUE(ctx_.sys.gids.empty());
 }
 
 TEST_F(CallTest, AuthSysWith17GidsIsBadCred) {
