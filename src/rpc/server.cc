@@ -250,6 +250,15 @@ void ServerConnection::Pump() {
 }
 
 void ServerConnection::StartRead() {
+  // Pump reads only once every buffered byte went to the parser; anything
+  // else would be a bug here, and skipping bytes would desynchronise the
+  // stream.
+  if (rbeg_ != rend_) {
+    spdlog::error("rpc: conn {}: read started with {} unparsed bytes", conn_->id(),
+                  rend_ - rbeg_);
+    CloseNow("internal error");
+    return;
+  }
   reading_ = true;
   if (parser_.body_remaining() >= kDirectReadMin) {
     // Large fragment body (a WRITE's payload): read it in place.
