@@ -105,6 +105,16 @@ nfsstat4 Admit(const CompoundState& cs, uint32_t index, uint32_t nops, uint32_t 
   return NFS4_OK;
 }
 
+// RFC 8881 section 18.46.3: the reply so far must fit what the session
+// negotiated, and what the client asked to cache must fit the cache.
+nfsstat4 CheckReplySize(const CompoundState& cs, size_t reply_bytes) {
+  // The closing words of the reply are already counted by the op status.
+  if (reply_bytes > cs.session->fore.maxresponsesize) return NFS4ERR_REP_TOO_BIG;
+  if (cs.cachethis && reply_bytes > cs.session->fore.maxresponsesize_cached)
+    return NFS4ERR_REP_TOO_BIG_TO_CACHE;
+  return NFS4_OK;
+}
+
 }  // namespace
 
 const OpDescriptor* FindOp(uint32_t opnum) {
@@ -114,6 +124,7 @@ const OpDescriptor* FindOp(uint32_t opnum) {
 
 bool ProcessCompound(CompoundState& cs, xdr::XdrDecoder& args, xdr::XdrEncoder& res) {
   const size_t start = res.size();
+  cs.request_size = args.remaining();
   std::string_view tag = args.String(NFS4_OPAQUE_LIMIT);
   uint32_t minorversion = args.U32();
   uint32_t nops = args.U32();
@@ -162,6 +173,7 @@ bool ProcessCompound(CompoundState& cs, xdr::XdrDecoder& args, xdr::XdrEncoder& 
       res.buffer().insert(res.buffer().end(), cs.replay->begin(), cs.replay->end());
       return true;
     }
+    if (status == NFS4_OK && cs.session) status = CheckReplySize(cs, res.size() - start);
     ++done;
     res.Patch32(op_status_at, status);
     if (status != NFS4_OK) {

@@ -42,6 +42,7 @@ struct CompoundState {
   uint32_t slotid = 0;
   bool cachethis = false;
   uint32_t ops_total = 0;
+  size_t request_size = 0;  // bytes of COMPOUND4args
   // Set by SEQUENCE when the request is a retransmission: the whole
   // COMPOUND4res to send again instead of executing anything.
   std::optional<xdr::Buffer> replay;

@@ -117,7 +117,13 @@ inline constexpr uint32_t OPEN4_SHARE_ACCESS_READ = 1, OPEN4_SHARE_ACCESS_WRITE 
                           OPEN4_SHARE_ACCESS_BOTH = 3, OPEN4_SHARE_DENY_NONE = 0,
                           OPEN4_SHARE_DENY_READ = 1, OPEN4_SHARE_DENY_WRITE = 2,
                           OPEN4_SHARE_DENY_BOTH = 3,
-                          OPEN4_SHARE_ACCESS_WANT_DELEG_MASK = 0xFF00;
+                          OPEN4_SHARE_ACCESS_WANT_DELEG_MASK = 0xFF00,
+                          OPEN4_SHARE_ACCESS_WANT_NO_PREFERENCE = 0x0000,
+                          OPEN4_SHARE_ACCESS_WANT_READ_DELEG = 0x0100,
+                          OPEN4_SHARE_ACCESS_WANT_WRITE_DELEG = 0x0200,
+                          OPEN4_SHARE_ACCESS_WANT_ANY_DELEG = 0x0300,
+                          OPEN4_SHARE_ACCESS_WANT_NO_DELEG = 0x0400,
+                          OPEN4_SHARE_ACCESS_WANT_CANCEL = 0x0500;
 enum opentype4 : uint32_t { OPEN4_NOCREATE = 0, OPEN4_CREATE = 1 };
 enum createmode4 : uint32_t { UNCHECKED4 = 0, GUARDED4 = 1, EXCLUSIVE4 = 2, EXCLUSIVE4_1 = 3 };
 enum open_claim_type4 : uint32_t {

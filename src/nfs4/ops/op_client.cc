@@ -218,10 +218,13 @@ nfsstat4 Sequence(CompoundState& cs, xdr::XdrDecoder& args, xdr::XdrEncoder& res
     cs.replay = std::move(r->cached);
     return NFS4_OK;
   }
-  if (cs.ops_total > r->session->fore.maxoperations) {
+  nfsstat4 limit = NFS4_OK;
+  if (cs.ops_total > r->session->fore.maxoperations) limit = NFS4ERR_TOO_MANY_OPS;
+  if (cs.request_size > r->session->fore.maxrequestsize) limit = NFS4ERR_REQ_TOO_BIG;
+  if (limit != NFS4_OK) {
     // Release the slot at once: nothing will run.
     cs.server.state().EndSequence(*r->session, slotid, false, {});
-    return NFS4ERR_TOO_MANY_OPS;
+    return limit;
   }
   cs.session = r->session;
   cs.slotid = slotid;

@@ -101,6 +101,28 @@ nfsstat4 CheckOpenType(const CompoundState& cs, const vfs::Attr& a) {
   }
 }
 
+// EFS grants no delegations. A 4.1 client that states a wish gets told why
+// (RFC 8881 section 18.16.3, open_none_delegation4).
+void EncodeNoDelegation(xdr::XdrEncoder& res, uint32_t want) {
+  switch (want) {
+    case OPEN4_SHARE_ACCESS_WANT_NO_PREFERENCE:
+      res.U32(OPEN_DELEGATE_NONE);
+      return;
+    case OPEN4_SHARE_ACCESS_WANT_NO_DELEG:
+      res.U32(OPEN_DELEGATE_NONE_EXT);
+      res.U32(WND4_NOT_WANTED);
+      return;
+    case OPEN4_SHARE_ACCESS_WANT_CANCEL:
+      res.U32(OPEN_DELEGATE_NONE_EXT);
+      res.U32(WND4_CANCELLED);
+      return;
+    default:
+      res.U32(OPEN_DELEGATE_NONE_EXT);
+      res.U32(WND4_RESOURCE);
+      res.Bool(false);  // ond_server_will_signal_avail
+  }
+}
+
 uint32_t WantedAccess(uint32_t share_access) {
   uint32_t want = 0;
   if (share_access & OPEN4_SHARE_ACCESS_READ) want |= authz::kRead;
@@ -125,6 +147,11 @@ nfsstat4 Open(CompoundState& cs, xdr::XdrDecoder& args, xdr::XdrEncoder& res) {
   if (access == 0 || access > OPEN4_SHARE_ACCESS_BOTH || a.share_deny > OPEN4_SHARE_DENY_BOTH ||
       (cs.minorversion == 0 && (a.share_access & OPEN4_SHARE_ACCESS_WANT_DELEG_MASK)))
     return NFS4ERR_INVAL;
+
+  // RFC 8881 section 18.51.3: no new state before RECLAIM_COMPLETE.
+  if (cs.minorversion >= 1 && a.claim != CLAIM_PREVIOUS &&
+      !cs.server.state().ReclaimCompleted(clientid))
+    return NFS4ERR_GRACE;
 
   vfs::Handle file;
   vfs::Attr file_attr;
@@ -248,7 +275,7 @@ nfsstat4 Open(CompoundState& cs, xdr::XdrDecoder& args, xdr::XdrEncoder& res) {
   if (opened->needs_confirm) rflags |= OPEN4_RESULT_CONFIRM;
   res.U32(rflags);
   attrset.Encode(res);
-  res.U32(OPEN_DELEGATE_NONE);  // EFS grants no delegations
+  EncodeNoDelegation(res, a.share_access & OPEN4_SHARE_ACCESS_WANT_DELEG_MASK);
   return NFS4_OK;
 }
 

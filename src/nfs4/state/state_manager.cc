@@ -43,6 +43,13 @@ StateOther StateManager::NewOther() {
   return o;
 }
 
+bool StateManager::HasState(const Client& c) const {
+  if (!c.sessions.empty()) return true;
+  for (const auto& [name, owner] : c.open_owners)
+    if (!owner->opens.empty()) return true;
+  return false;
+}
+
 bool StateManager::Expired(const Client& c) const {
   return clock_.Monotonic() - c.last_renew > options_.lease_time;
 }
@@ -221,6 +228,10 @@ NfsResult<StateManager::ExchangeIdResult> StateManager::ExchangeId(
   // unconfirmed one; a confirmed one is replaced when this one is confirmed
   // by CREATE_SESSION.
   if (Client* unconf = FindUnconfirmed(owner)) RemoveClient(unconf->clientid);
+  if (confirmed && !(confirmed->principal == who) && (!HasState(*confirmed) || Expired(*confirmed))) {
+    // Case 3: another principal takes over an id that holds nothing.
+    RemoveClient(confirmed->clientid);
+  }
   auto c = std::make_unique<Client>();
   c->clientid = NewClientId();
   c->owner = owner;
@@ -239,13 +250,27 @@ NfsResult<StateManager::CreateSessionResult> StateManager::CreateSession(
   std::lock_guard lock(mu_);
   Client* c = FindClient(args.clientid);
   if (!c || c->minorversion == 0) return NfsErr(NFS4ERR_STALE_CLIENTID);
+  if (!c->confirmed && Expired(*c)) {
+    // RFC 8881 section 18.35.4: an unconfirmed record not confirmed
+    // within a lease is gone.
+    RemoveClient(args.clientid);
+    return NfsErr(NFS4ERR_STALE_CLIENTID);
+  }
   if (!c->confirmed && !(c->principal == who)) return NfsErr(NFS4ERR_CLID_INUSE);
   // RFC 8881 section 18.36.4: the create-session sequence id.
   if (args.sequence + 1 == c->cs_sequence && c->last_cs) return *c->last_cs;  // replay
   if (args.sequence != c->cs_sequence) return NfsErr(NFS4ERR_SEQ_MISORDERED);
 
+  if (args.flags & ~(CREATE_SESSION4_FLAG_PERSIST | CREATE_SESSION4_FLAG_CONN_BACK_CHAN |
+                     CREATE_SESSION4_FLAG_CONN_RDMA))
+    return NfsErr(NFS4ERR_INVAL);
   const ChannelAttrs& f = args.fore;
-  if (f.maxrequestsize < 256 || f.maxresponsesize < 256) return NfsErr(NFS4ERR_TOOSMALL);
+  const ChannelAttrs& b = args.back;
+  // Channels too small to carry a SEQUENCE (or CB_SEQUENCE) and its reply.
+  constexpr uint32_t kMinMessage = 256;
+  if (f.maxrequestsize < kMinMessage || f.maxresponsesize < kMinMessage ||
+      b.maxrequestsize < kMinMessage || b.maxresponsesize < kMinMessage)
+    return NfsErr(NFS4ERR_TOOSMALL);
   if (c->sessions.size() >= 16) return NfsErr(NFS4ERR_RESOURCE);
 
   auto session = std::make_shared<Session>();
@@ -306,9 +331,7 @@ nfsstat4 StateManager::DestroyClientId(uint64_t clientid) {
   Client* c = FindClient(clientid);
   if (!c) return NFS4ERR_STALE_CLIENTID;
   // RFC 8881 section 18.50.3: not while it has sessions or state.
-  if (!c->sessions.empty()) return NFS4ERR_CLIENTID_BUSY;
-  for (auto& [name, owner] : c->open_owners)
-    if (!owner->opens.empty()) return NFS4ERR_CLIENTID_BUSY;
+  if (HasState(*c)) return NFS4ERR_CLIENTID_BUSY;
   RemoveClient(clientid);
   return NFS4_OK;
 }
@@ -369,6 +392,12 @@ void StateManager::EndSequence(Session& session, uint32_t slotid, bool cache,
   }
 }
 
+bool StateManager::ReclaimCompleted(uint64_t clientid) {
+  std::lock_guard lock(mu_);
+  Client* c = FindClient(clientid);
+  return c && c->reclaim_complete;
+}
+
 nfsstat4 StateManager::ReclaimComplete(uint64_t clientid) {
   std::lock_guard lock(mu_);
   Client* c = FindClient(clientid);
@@ -412,7 +441,16 @@ nfsstat4 StateManager::BeginOpen(uint32_t minorversion, uint64_t clientid,
 
 bool StateManager::ShareConflict(const FileHandle& file, const OpenOwner* self, uint32_t access,
                                  uint32_t deny) {
+  // A client whose lease ran out keeps its state only until someone else
+  // needs it (courtesy, RFC 8881 section 8.4.3): then it is revoked.
+  std::vector<uint64_t> expired;
   auto range = opens_by_file_.equal_range(file);
+  for (auto it = range.first; it != range.second; ++it) {
+    const Client* c = FindClient(it->second->owner->clientid);
+    if (c && Expired(*c) && (!self || c->clientid != self->clientid)) expired.push_back(c->clientid);
+  }
+  for (uint64_t id : expired) RemoveClient(id);
+  range = opens_by_file_.equal_range(file);
   for (auto it = range.first; it != range.second; ++it) {
     const OpenState* other = it->second;
     if (other->owner == self) continue;

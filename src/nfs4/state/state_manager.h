@@ -137,6 +137,8 @@ class StateManager {
   // Releases the slot claimed by BeginSequence, caching `reply` when asked.
   void EndSequence(Session& session, uint32_t slotid, bool cache, std::span<const uint8_t> reply);
   nfsstat4 ReclaimComplete(uint64_t clientid);
+  // Whether a 4.1 client has sent RECLAIM_COMPLETE (RFC 8881 section 18.51.3).
+  bool ReclaimCompleted(uint64_t clientid);
 
   // ---- Open state (RFC 8881 sections 9, 18.16, 18.2, 18.18; RFC 7530 16.18) ----
   // Checks the client id and, for 4.0, the open-owner's seqid, and advances
@@ -216,6 +218,7 @@ class StateManager {
   // RFC 8881 section 8.2.2 (4.1: seqid 0 = current).
   nfsstat4 LookupOpen(uint32_t minorversion, const Stateid& sid, OpenState** out);  // REQUIRES: mu_
   bool Expired(const Client& c) const;
+  bool HasState(const Client& c) const;  // sessions or opens
   bool ShareConflict(const FileHandle& file, const OpenOwner* self, uint32_t access,
                      uint32_t deny);  // REQUIRES: mu_
 
