@@ -30,9 +30,9 @@ constexpr std::array<OpDescriptor, kMaxOpnum41 + 1> MakeTable() {
   op(OP_GETATTR, "GETATTR", GetAttr, kNeedsFh);
   op(OP_GETFH, "GETFH", GetFh, kNeedsFh);
   op(OP_LINK, "LINK", Link, kNeedsFh | kModifies);
-  op(OP_LOCK, "LOCK", NotSupported, kNeedsFh);
-  op(OP_LOCKT, "LOCKT", NotSupported, kNeedsFh);
-  op(OP_LOCKU, "LOCKU", NotSupported, kNeedsFh);
+  op(OP_LOCK, "LOCK", Lock, kNeedsFh);
+  op(OP_LOCKT, "LOCKT", LockT, kNeedsFh);
+  op(OP_LOCKU, "LOCKU", LockU, kNeedsFh);
   op(OP_LOOKUP, "LOOKUP", Lookup, kNeedsFh);
   op(OP_LOOKUPP, "LOOKUPP", LookupP, kNeedsFh);
   op(OP_NVERIFY, "NVERIFY", NVerify, kNeedsFh);

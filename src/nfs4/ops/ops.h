@@ -8,6 +8,7 @@
 //   op_client.cc  SETCLIENTID SETCLIENTID_CONFIRM RENEW RELEASE_LOCKOWNER EXCHANGE_ID
 //                 CREATE_SESSION DESTROY_SESSION DESTROY_CLIENTID SEQUENCE
 //                 RECLAIM_COMPLETE BIND_CONN_TO_SESSION TEST_STATEID FREE_STATEID
+//   op_lock.cc    LOCK LOCKT LOCKU
 //   op_secinfo.cc SECINFO SECINFO_NO_NAME
 #pragma once
 
@@ -63,11 +64,14 @@ ELFS_NFS4_OP(BindConnToSession);
 ELFS_NFS4_OP(TestStateid);
 ELFS_NFS4_OP(FreeStateid);
 
+ELFS_NFS4_OP(Lock);
+ELFS_NFS4_OP(LockT);
+ELFS_NFS4_OP(LockU);
+
 ELFS_NFS4_OP(SecInfo);
 ELFS_NFS4_OP(SecInfoNoName);
 
-// Operations elfs does not offer (delegations, pNFS, named attributes,
-// byte-range locks for now): NFS4ERR_NOTSUPP after decoding nothing.
+// Operations elfs does not offer (delegations, pNFS, named attributes): NFS4ERR_NOTSUPP after decoding nothing.
 ELFS_NFS4_OP(NotSupported);
 
 #undef ELFS_NFS4_OP

@@ -87,6 +87,7 @@ nfsstat4 StateManager::CheckClientId(uint64_t clientid, Client** out) {
 }
 
 void StateManager::RemoveOpen(OpenState* st) {
+  while (!st->locks.empty()) RemoveLockState(st->locks.back());
   auto range = opens_by_file_.equal_range(st->file);
   for (auto it = range.first; it != range.second; ++it) {
     if (it->second == st) {
@@ -105,6 +106,9 @@ void StateManager::RemoveClient(uint64_t clientid) {
   Client& c = *it->second;
   for (auto& [name, owner] : c.open_owners) {
     while (!owner->opens.empty()) RemoveOpen(owner->opens.back());
+  }
+  for (auto& [name, owner] : c.lock_owners) {
+    while (!owner->states.empty()) RemoveLockState(owner->states.back());
   }
   for (const SessionId& sid : c.sessions) sessions_.erase(sid);
   clients_.erase(it);
@@ -553,6 +557,9 @@ nfsstat4 StateManager::Close(uint32_t minorversion, const Stateid& stateid, uint
   std::lock_guard lock(mu_);
   OpenState* st = nullptr;
   if (nfsstat4 s = LookupOpen(minorversion, stateid, &st); s != NFS4_OK) return s;
+  // RFC 8881 section 18.2.3: locks must be released first.
+  for (const LockState* ls : st->locks)
+    if (!ls->ranges.empty()) return NFS4ERR_LOCKS_HELD;
   if (minorversion == 0) {
     if (seqid != st->owner->seqid + 1) return NFS4ERR_BAD_SEQID;
     st->owner->seqid = seqid;
@@ -578,7 +585,14 @@ NfsResult<IoStateCheck> StateManager::CheckIoStateid(uint32_t minorversion, cons
   }
   std::lock_guard lock(mu_);
   OpenState* st = nullptr;
-  if (nfsstat4 s = LookupOpen(minorversion, sid, &st); s != NFS4_OK) return NfsErr(s);
+  if (locks_.count(sid.other)) {
+    // A lock stateid carries the access of the open it came from.
+    LockState* ls = nullptr;
+    if (nfsstat4 s = LookupLock(minorversion, sid, &ls); s != NFS4_OK) return NfsErr(s);
+    st = ls->open;
+  } else if (nfsstat4 s = LookupOpen(minorversion, sid, &st); s != NFS4_OK) {
+    return NfsErr(s);
+  }
   if (!(st->file == file)) return NfsErr(NFS4ERR_BAD_STATEID);
   if (!st->owner->confirmed) return NfsErr(NFS4ERR_BAD_STATEID);
   if (for_write && !(st->share_access & OPEN4_SHARE_ACCESS_WRITE)) return NfsErr(NFS4ERR_OPENMODE);
@@ -590,20 +604,35 @@ NfsResult<IoStateCheck> StateManager::CheckIoStateid(uint32_t minorversion, cons
 nfsstat4 StateManager::TestStateid(uint64_t clientid, const Stateid& sid) {
   std::lock_guard lock(mu_);
   if (sid.IsSpecial()) return NFS4ERR_BAD_STATEID;
-  auto it = opens_.find(sid.other);
-  if (it == opens_.end()) return NFS4ERR_BAD_STATEID;
-  if (it->second->owner->clientid != clientid) return NFS4ERR_BAD_STATEID;
-  if (sid.seqid != 0 && sid.seqid < it->second->seqid) return NFS4ERR_OLD_STATEID;
-  if (sid.seqid > it->second->seqid) return NFS4ERR_BAD_STATEID;
+  uint64_t owner_clientid;
+  uint32_t current;
+  if (auto it = opens_.find(sid.other); it != opens_.end()) {
+    owner_clientid = it->second->owner->clientid;
+    current = it->second->seqid;
+  } else if (auto lt = locks_.find(sid.other); lt != locks_.end()) {
+    owner_clientid = lt->second->owner->clientid;
+    current = lt->second->seqid;
+  } else {
+    return NFS4ERR_BAD_STATEID;
+  }
+  if (owner_clientid != clientid) return NFS4ERR_BAD_STATEID;
+  if (sid.seqid != 0 && sid.seqid < current) return NFS4ERR_OLD_STATEID;
+  if (sid.seqid > current) return NFS4ERR_BAD_STATEID;
   return NFS4_OK;
 }
 
 nfsstat4 StateManager::FreeStateid(uint64_t clientid, const Stateid& sid) {
   std::lock_guard lock(mu_);
-  auto it = opens_.find(sid.other);
-  if (it == opens_.end() || it->second->owner->clientid != clientid) return NFS4ERR_BAD_STATEID;
-  // RFC 8881 section 18.38.3: an open stateid is freed only by CLOSE.
-  return NFS4ERR_LOCKS_HELD;
+  if (auto it = opens_.find(sid.other); it != opens_.end()) {
+    if (it->second->owner->clientid != clientid) return NFS4ERR_BAD_STATEID;
+    // RFC 8881 section 18.38.3: an open stateid is freed only by CLOSE.
+    return NFS4ERR_LOCKS_HELD;
+  }
+  auto lt = locks_.find(sid.other);
+  if (lt == locks_.end() || lt->second->owner->clientid != clientid) return NFS4ERR_BAD_STATEID;
+  if (!lt->second->ranges.empty()) return NFS4ERR_LOCKS_HELD;
+  RemoveLockState(lt->second.get());
+  return NFS4_OK;
 }
 
 nfsstat4 StateManager::ReleaseLockOwner(uint64_t clientid, std::span<const uint8_t> owner) {
@@ -611,7 +640,13 @@ nfsstat4 StateManager::ReleaseLockOwner(uint64_t clientid, std::span<const uint8
   Client* c = nullptr;
   if (nfsstat4 s = CheckClientId(clientid, &c); s != NFS4_OK) return s;
   c->last_renew = clock_.Monotonic();
-  // No byte-range lock state exists yet, so there is nothing to release.
+  auto it = c->lock_owners.find(ToKey(owner));
+  if (it == c->lock_owners.end()) return NFS4_OK;
+  // RFC 7530 section 16.37.4: not while the owner holds locks.
+  for (const LockState* ls : it->second->states)
+    if (!ls->ranges.empty()) return NFS4ERR_LOCKS_HELD;
+  while (!it->second->states.empty()) RemoveLockState(it->second->states.back());
+  c->lock_owners.erase(it);
   return NFS4_OK;
 }
 

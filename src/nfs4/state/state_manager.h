@@ -73,6 +73,31 @@ struct SequenceResult {
   xdr::Buffer cached;       // a copy: the slot may be reused meanwhile
 };
 
+// Why a LOCK or LOCKT was refused (LOCK4denied, RFC 8881 section 18.10).
+struct LockDenied {
+  uint64_t offset = 0;
+  uint64_t length = 0;
+  uint32_t locktype = READ_LT;
+  uint64_t clientid = 0;
+  std::string owner;
+};
+
+struct LockArgs {
+  uint32_t minorversion = 0;
+  bool write = false;
+  uint64_t offset = 0;
+  uint64_t length = 0;
+  bool new_lock_owner = false;
+  // new_lock_owner: the open it comes from and the new owner.
+  uint32_t open_seqid = 0;
+  Stateid open_stateid;
+  uint64_t owner_clientid = 0;  // 4.0: from lock_owner4; 4.1: the session's
+  std::span<const uint8_t> owner;
+  // !new_lock_owner: the owner's lock stateid.
+  Stateid lock_stateid;
+  uint32_t lock_seqid = 0;
+};
+
 struct OpenResult {
   Stateid stateid;
   bool needs_confirm = false;  // 4.0: first OPEN of an unconfirmed owner
@@ -158,6 +183,14 @@ class StateManager {
   // Validates a stateid given to READ/WRITE/SETATTR for `file`.
   NfsResult<IoStateCheck> CheckIoStateid(uint32_t minorversion, const Stateid& stateid,
                                          const FileHandle& file, bool for_write);
+  // ---- Byte-range locks (RFC 8881 sections 9.4-9.6, 18.10-18.12) ----
+  // Advisory POSIX locks. `denied` is filled when the result is DENIED.
+  NfsResult<Stateid> Lock(const LockArgs& args, const FileHandle& file, LockDenied* denied);
+  nfsstat4 LockTest(uint64_t clientid, std::span<const uint8_t> owner, const FileHandle& file,
+                    bool write, uint64_t offset, uint64_t length, LockDenied* denied);
+  nfsstat4 Unlock(uint32_t minorversion, const Stateid& stateid, uint32_t seqid,
+                  const FileHandle& file, uint64_t offset, uint64_t length, Stateid* out);
+
   // TEST_STATEID's per-stateid answer.
   nfsstat4 TestStateid(uint64_t clientid, const Stateid& stateid);
   nfsstat4 FreeStateid(uint64_t clientid, const Stateid& stateid);
@@ -169,6 +202,27 @@ class StateManager {
 
  private:
   struct OpenState;
+  struct LockState;
+  // A held range [offset, end); end == UINT64_MAX reaches to the end of file.
+  struct LockRange {
+    uint64_t offset = 0;
+    uint64_t end = 0;
+    bool write = false;
+  };
+  struct LockOwner {
+    uint64_t clientid = 0;
+    std::string owner;
+    uint32_t seqid = 0;  // 4.0: last seqid seen
+    std::vector<LockState*> states;
+  };
+  struct LockState {
+    StateOther other{};
+    uint32_t seqid = 1;
+    LockOwner* owner = nullptr;
+    OpenState* open = nullptr;
+    FileHandle file;
+    std::vector<LockRange> ranges;
+  };
   struct OpenOwner {
     uint64_t clientid = 0;
     std::string owner;
@@ -183,6 +237,7 @@ class StateManager {
     FileHandle file;
     uint32_t share_access = 0;
     uint32_t share_deny = 0;
+    std::vector<LockState*> locks;
   };
   struct Client {
     uint64_t clientid = 0;
@@ -198,6 +253,7 @@ class StateManager {
     std::chrono::steady_clock::time_point last_renew;
     std::vector<SessionId> sessions;
     std::map<std::string, std::unique_ptr<OpenOwner>> open_owners;
+    std::map<std::string, std::unique_ptr<LockOwner>> lock_owners;
   };
   struct OtherHash {
     size_t operator()(const StateOther& o) const;
@@ -212,7 +268,14 @@ class StateManager {
   Client* FindConfirmed(const std::string& owner);    // REQUIRES: mu_
   Client* FindUnconfirmed(const std::string& owner);  // REQUIRES: mu_
   void RemoveClient(uint64_t clientid);     // REQUIRES: mu_; drops all its state
-  void RemoveOpen(OpenState* st);           // REQUIRES: mu_
+  void RemoveOpen(OpenState* st);           // REQUIRES: mu_; and its lock states
+  void RemoveLockState(LockState* ls);      // REQUIRES: mu_
+  // Finds a lock state for a stateid with the seqid rules (see LookupOpen).
+  nfsstat4 LookupLock(uint32_t minorversion, const Stateid& sid, LockState** out);  // REQUIRES: mu_
+  // The first lock of another owner that conflicts, revoking locks of
+  // expired clients on the way (courtesy). REQUIRES: mu_
+  bool FindLockConflict(const FileHandle& file, uint64_t clientid, const std::string& owner,
+                        const LockRange& want, LockDenied* denied);
   nfsstat4 CheckClientId(uint64_t clientid, Client** out);  // REQUIRES: mu_
   // Finds the open state for a stateid with the seqid rules of
   // RFC 8881 section 8.2.2 (4.1: seqid 0 = current).
@@ -233,6 +296,8 @@ class StateManager {
   std::map<SessionId, std::shared_ptr<Session>> sessions_;                 // GUARDED_BY(mu_)
   std::unordered_map<StateOther, std::unique_ptr<OpenState>, OtherHash> opens_;  // GUARDED_BY(mu_)
   std::unordered_multimap<FileHandle, OpenState*, FileKeyHash> opens_by_file_;  // GUARDED_BY(mu_)
+  std::unordered_map<StateOther, std::unique_ptr<LockState>, OtherHash> locks_;  // GUARDED_BY(mu_)
+  std::unordered_multimap<FileHandle, LockState*, FileKeyHash> locks_by_file_;  // GUARDED_BY(mu_)
 };
 
 }  // namespace elfs::nfs4::state

@@ -1,0 +1,235 @@
+// Byte-range lock state of StateManager (RFC 8881 sections 9.4-9.6, 18.10-
+// 18.12; RFC 7530 sections 9.1.7 and 16.10-16.12): advisory POSIX locks, one
+// lock stateid per (lock owner, file), ranges split and merged as POSIX
+// fcntl locks are, conflicts only between different lock owners.
+#include <algorithm>
+#include <cstring>
+
+#include "nfs4/state/state_manager.h"
+
+namespace elfs::nfs4::state {
+
+namespace {
+
+constexpr uint64_t kToEof = ~uint64_t{0};
+
+// [offset, offset+length) with length all-ones meaning "to the end";
+// false for a zero length or one that overflows (NFS4ERR_INVAL).
+bool ToRange(uint64_t offset, uint64_t length, uint64_t& end) {
+  if (length == 0) return false;
+  if (length == kToEof) {
+    end = kToEof;
+    return true;
+  }
+  if (offset > kToEof - length) return false;
+  end = offset + length;
+  return true;
+}
+
+bool Overlaps(uint64_t a0, uint64_t a1, uint64_t b0, uint64_t b1) { return a0 < b1 && b0 < a1; }
+
+std::string ToKey(std::span<const uint8_t> bytes) {
+  return {reinterpret_cast<const char*>(bytes.data()), bytes.size()};
+}
+
+}  // namespace
+
+void StateManager::RemoveLockState(LockState* ls) {
+  auto range = locks_by_file_.equal_range(ls->file);
+  for (auto it = range.first; it != range.second; ++it) {
+    if (it->second == ls) {
+      locks_by_file_.erase(it);
+      break;
+    }
+  }
+  auto& ov = ls->open->locks;
+  ov.erase(std::remove(ov.begin(), ov.end(), ls), ov.end());
+  auto& wv = ls->owner->states;
+  wv.erase(std::remove(wv.begin(), wv.end(), ls), wv.end());
+  locks_.erase(ls->other);
+}
+
+nfsstat4 StateManager::LookupLock(uint32_t minorversion, const Stateid& sid, LockState** out) {
+  if (sid.IsSpecial()) return NFS4ERR_BAD_STATEID;
+  auto it = locks_.find(sid.other);
+  if (it == locks_.end()) {
+    uint32_t epoch;
+    std::memcpy(&epoch, sid.other.data(), 4);
+    return epoch != boot_epoch_ ? NFS4ERR_STALE_STATEID : NFS4ERR_BAD_STATEID;
+  }
+  LockState* ls = it->second.get();
+  Client* c = FindClient(ls->owner->clientid);
+  if (!c) return NFS4ERR_BAD_STATEID;
+  if (c->minorversion == 0 && Expired(*c)) return NFS4ERR_EXPIRED;
+  if (!(minorversion >= 1 && sid.seqid == 0)) {
+    if (sid.seqid < ls->seqid) return NFS4ERR_OLD_STATEID;
+    if (sid.seqid > ls->seqid) return NFS4ERR_BAD_STATEID;
+  }
+  c->last_renew = clock_.Monotonic();
+  *out = ls;
+  return NFS4_OK;
+}
+
+bool StateManager::FindLockConflict(const FileHandle& file, uint64_t clientid,
+                                    const std::string& owner, const LockRange& want,
+                                    LockDenied* denied) {
+  // Courtesy (RFC 8881 section 8.4.3): an expired client's locks yield.
+  std::vector<uint64_t> expired;
+  auto range = locks_by_file_.equal_range(file);
+  for (auto it = range.first; it != range.second; ++it) {
+    const Client* c = FindClient(it->second->owner->clientid);
+    if (c && c->clientid != clientid && Expired(*c)) expired.push_back(c->clientid);
+  }
+  for (uint64_t id : expired) RemoveClient(id);
+
+  range = locks_by_file_.equal_range(file);
+  for (auto it = range.first; it != range.second; ++it) {
+    const LockState* ls = it->second;
+    if (ls->owner->clientid == clientid && ls->owner->owner == owner) continue;
+    for (const LockRange& r : ls->ranges) {
+      if (!Overlaps(r.offset, r.end, want.offset, want.end) || (!r.write && !want.write)) continue;
+      if (denied) {
+        denied->offset = r.offset;
+        denied->length = r.end == kToEof ? kToEof : r.end - r.offset;
+        denied->locktype = r.write ? WRITE_LT : READ_LT;
+        denied->clientid = ls->owner->clientid;
+        denied->owner = ls->owner->owner;
+      }
+      return true;
+    }
+  }
+  return false;
+}
+
+NfsResult<Stateid> StateManager::Lock(const LockArgs& a, const FileHandle& file,
+                                      LockDenied* denied) {
+  std::lock_guard lock(mu_);
+  LockRange want;
+  want.offset = a.offset;
+  want.write = a.write;
+  const bool v40 = a.minorversion == 0;
+
+  LockState* ls = nullptr;
+  if (a.new_lock_owner) {
+    OpenState* open = nullptr;
+    if (nfsstat4 s = LookupOpen(a.minorversion, a.open_stateid, &open); s != NFS4_OK)
+      return NfsErr(s);
+    if (!(open->file == file)) return NfsErr(NFS4ERR_BAD_STATEID);
+    if (v40) {
+      // The open-owner's seqid moves first (RFC 7530 section 16.10.4).
+      if (a.open_seqid != open->owner->seqid + 1) return NfsErr(NFS4ERR_BAD_SEQID);
+      open->owner->seqid = a.open_seqid;
+      if (!open->owner->confirmed) return NfsErr(NFS4ERR_BAD_STATEID);
+    }
+    const uint64_t clientid = open->owner->clientid;
+    if (v40 && a.owner_clientid != clientid) return NfsErr(NFS4ERR_STALE_CLIENTID);
+    Client* c = FindClient(clientid);
+    if (!c) return NfsErr(NFS4ERR_STALE_CLIENTID);
+    auto& slot = c->lock_owners[ToKey(a.owner)];
+    if (!slot) {
+      slot = std::make_unique<LockOwner>();
+      slot->clientid = clientid;
+      slot->owner = ToKey(a.owner);
+      slot->seqid = a.lock_seqid;
+    } else if (v40) {
+      // A lock-owner already known: its state must be used instead.
+      return NfsErr(NFS4ERR_BAD_SEQID);
+    }
+    for (LockState* existing : slot->states)
+      if (existing->file == file) ls = existing;
+    if (!ls) {
+      auto fresh = std::make_unique<LockState>();
+      fresh->other = NewOther();
+      fresh->owner = slot.get();
+      fresh->open = open;
+      fresh->file = file;
+      ls = fresh.get();
+      slot->states.push_back(ls);
+      open->locks.push_back(ls);
+      locks_by_file_.emplace(file, ls);
+      locks_.emplace(ls->other, std::move(fresh));
+    }
+  } else {
+    if (nfsstat4 s = LookupLock(a.minorversion, a.lock_stateid, &ls); s != NFS4_OK) return NfsErr(s);
+    if (!(ls->file == file)) return NfsErr(NFS4ERR_BAD_STATEID);
+    if (v40) {
+      if (a.lock_seqid != ls->owner->seqid + 1) return NfsErr(NFS4ERR_BAD_SEQID);
+      ls->owner->seqid = a.lock_seqid;
+    }
+  }
+  if (!ToRange(a.offset, a.length, want.end)) return NfsErr(NFS4ERR_INVAL);
+  // RFC 8881 section 18.10.4: a write lock needs an open for writing.
+  const uint32_t access = ls->open->share_access;
+  if (a.write && !(access & OPEN4_SHARE_ACCESS_WRITE)) return NfsErr(NFS4ERR_OPENMODE);
+  if (!a.write && !(access & OPEN4_SHARE_ACCESS_READ)) return NfsErr(NFS4ERR_OPENMODE);
+  if (FindLockConflict(file, ls->owner->clientid, ls->owner->owner, want, denied))
+    return NfsErr(NFS4ERR_DENIED);
+
+  // POSIX semantics: the new range replaces whatever this owner held there
+  // (upgrade, downgrade, split), then neighbours of one type merge.
+  std::vector<LockRange> next;
+  for (const LockRange& r : ls->ranges) {
+    if (!Overlaps(r.offset, r.end, want.offset, want.end)) {
+      next.push_back(r);
+      continue;
+    }
+    if (r.offset < want.offset) next.push_back({r.offset, want.offset, r.write});
+    if (want.end < r.end) next.push_back({want.end, r.end, r.write});
+  }
+  next.push_back(want);
+  std::sort(next.begin(), next.end(),
+            [](const LockRange& x, const LockRange& y) { return x.offset < y.offset; });
+  ls->ranges.clear();
+  for (const LockRange& r : next) {
+    if (!ls->ranges.empty() && ls->ranges.back().write == r.write &&
+        ls->ranges.back().end >= r.offset) {
+      ls->ranges.back().end = std::max(ls->ranges.back().end, r.end);
+    } else {
+      ls->ranges.push_back(r);
+    }
+  }
+  ls->seqid++;
+  return Stateid{ls->seqid, ls->other};
+}
+
+nfsstat4 StateManager::LockTest(uint64_t clientid, std::span<const uint8_t> owner,
+                                const FileHandle& file, bool write, uint64_t offset,
+                                uint64_t length, LockDenied* denied) {
+  std::lock_guard lock(mu_);
+  Client* c = nullptr;
+  if (nfsstat4 s = CheckClientId(clientid, &c); s != NFS4_OK) return s;
+  c->last_renew = clock_.Monotonic();
+  LockRange want{offset, 0, write};
+  if (!ToRange(offset, length, want.end)) return NFS4ERR_INVAL;
+  return FindLockConflict(file, clientid, ToKey(owner), want, denied) ? NFS4ERR_DENIED : NFS4_OK;
+}
+
+nfsstat4 StateManager::Unlock(uint32_t minorversion, const Stateid& stateid, uint32_t seqid,
+                              const FileHandle& file, uint64_t offset, uint64_t length,
+                              Stateid* out) {
+  std::lock_guard lock(mu_);
+  LockState* ls = nullptr;
+  if (nfsstat4 s = LookupLock(minorversion, stateid, &ls); s != NFS4_OK) return s;
+  if (!(ls->file == file)) return NFS4ERR_BAD_STATEID;
+  if (minorversion == 0) {
+    if (seqid != ls->owner->seqid + 1) return NFS4ERR_BAD_SEQID;
+    ls->owner->seqid = seqid;
+  }
+  uint64_t end;
+  if (!ToRange(offset, length, end)) return NFS4ERR_INVAL;
+  std::vector<LockRange> next;
+  for (const LockRange& r : ls->ranges) {
+    if (!Overlaps(r.offset, r.end, offset, end)) {
+      next.push_back(r);
+      continue;
+    }
+    if (r.offset < offset) next.push_back({r.offset, offset, r.write});
+    if (end < r.end) next.push_back({end, r.end, r.write});
+  }
+  ls->ranges = std::move(next);
+  ls->seqid++;
+  *out = {ls->seqid, ls->other};
+  return NFS4_OK;
+}
+
+}  // namespace elfs::nfs4::state
