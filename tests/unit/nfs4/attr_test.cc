@@ -447,6 +447,19 @@ TEST_F(OpVerify, DifferentAttributesAreNotSame) {
   EXPECT_EQ(Run(c3).last_status(), st::NOT_SAME);
 }
 
+TEST_F(OpVerify, EmptyAttributeSet) {
+  // An empty fattr4 compares equal (VERIFY succeeds, NVERIFY is SAME).
+  // Under -fsanitize=undefined this also checks that the comparison does
+  // not pass null pointers to memcmp (op_attr.cc CompareAttrs).
+  MakeFile("f");
+  Compound v(1);
+  PutPath(v, "f").Verify(Fattr());
+  EXPECT_EQ(Run(v).last_status(), st::OK);
+  Compound n(1);
+  PutPath(n, "f").NVerify(Fattr());
+  EXPECT_EQ(Run(n).last_status(), st::SAME);
+}
+
 TEST_F(OpVerify, UnsupportedAttributeIsAttrNotSupp) {
   MakeFile("f");
   Compound c(1);

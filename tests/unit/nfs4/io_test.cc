@@ -358,6 +358,15 @@ TEST_F(OpCommit, OfADirectoryIsIsDir) {
   EXPECT_EQ(Run(Compound(1).PutRootFh().Commit(0, 0)).last_status(), st::ISDIR);
 }
 
+TEST_F(OpCommit, OfASymlink41IsSymlink) {
+  // RFC 8881 section 18.3.3: COMMIT of a symlink is NFS4ERR_SYMLINK, of
+  // other non-regular objects NFS4ERR_WRONG_TYPE.
+  MakeSymlink("l", "t");
+  Compound c(1);
+  PutPath(c, "l").Commit(0, 0);
+  EXPECT_EQ(Run(c).last_status(), st::SYMLINK);
+}
+
 TEST_F(OpCommit, OverflowingRangeIsInval) {
   // RFC 8881 section 18.3.3: offset + count beyond 2^64 is NFS4ERR_INVAL.
   MakeFile("f", "abc", 0666);

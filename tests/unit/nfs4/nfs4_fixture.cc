@@ -128,14 +128,14 @@ Reply Nfs4Test::Run(const Compound& c, const authz::Identity& who) {
 }
 
 Session41 Nfs4Test::NewSession(std::string_view owner, const authz::Identity& who,
-                               bool reclaim_complete) {
+                               bool reclaim_complete, const ChannelAttrs4& fore) {
   Session41 s;
   Verifier8 verf{1, 2, 3, 4, 5, 6, 7, 8};
   Reply x = RunRaw(Compound(1).ExchangeId(verf, owner, 0), who);
   EXPECT_STATUSES(x, st::OK);
   ExchangeIdRes xr = x.ExchangeId(0);
   s.clientid = xr.clientid;
-  Reply c = RunRaw(Compound(1).CreateSession(xr.clientid, xr.sequenceid), who);
+  Reply c = RunRaw(Compound(1).CreateSession(xr.clientid, xr.sequenceid, 0, fore), who);
   EXPECT_STATUSES(c, st::OK);
   CreateSessionRes cr = c.CreateSession(0);
   s.id = cr.sessionid;

@@ -138,7 +138,7 @@ class Nfs4Test : public ::testing::Test {
   // EXCHANGE_ID + CREATE_SESSION and, as RFC 8881 section 18.51.3 asks of
   // a client before its first OPEN, RECLAIM_COMPLETE (asserting success).
   Session41 NewSession(std::string_view owner, const authz::Identity& who = Root(),
-                       bool reclaim_complete = true);
+                       bool reclaim_complete = true, const ChannelAttrs4& fore = {});
   Session41& session();
   // SETCLIENTID + SETCLIENTID_CONFIRM (asserting success).
   Client40 NewClient40(std::string_view owner, const authz::Identity& who = Root());

@@ -97,6 +97,105 @@ TEST_F(OpOpen, UncheckedOfAnExistingFileOpensItAndAppliesSize) {
   EXPECT_EQ(AttrOf("f").size, 0u);
 }
 
+TEST_F(OpOpen, UncheckedOfAnExistingFileIgnoresAttributesButSizeZero) {
+  // RFC 8881 section 18.16.3: "When an UNCHECKED4 create encounters an
+  // existing file, the attributes specified by createattrs are not used,
+  // except that when createattrs specifies the size attribute with a size
+  // of zero, the existing file is truncated." (POSIX open(O_CREAT) of an
+  // existing file does not chmod it either.)
+  MakeFile("f", "0123456789", 0644, 1000, 1000);
+  Compound c(1);
+  c.PutRootFh().Open(OpenArgs{.access = SHARE_ACCESS_BOTH, .owner = "o", .create = true,
+                              .createmode = UNCHECKED4,
+                              .attrs = Fattr().Mode(0600).MtimeClient(77, 0), .name = "f"});
+  Reply r = Run(c, User());
+  ASSERT_EQ(r.status, st::OK);
+  EXPECT_FALSE(HasBit(r.Open(2).attrset, fa::MODE));
+  EXPECT_EQ(AttrOf("f").mode, 0644u) << "an existing file was chmod-ed by OPEN";
+  EXPECT_NE(AttrOf("f").mtime.sec, 77);
+  // A non-zero size is not applied either.
+  Compound sz(1);
+  sz.PutRootFh().Open(OpenArgs{.access = SHARE_ACCESS_BOTH, .owner = "o", .create = true,
+                               .createmode = UNCHECKED4, .attrs = Fattr().Size(3), .name = "f"});
+  ASSERT_EQ(Run(sz, User()).status, st::OK);
+  EXPECT_EQ(AttrOf("f").size, 10u) << "a non-zero size was applied to an existing file";
+}
+
+TEST_F(OpOpen, DelegationWishesGetNoneExt) {
+  // SPEC section 2: no delegations. RFC 8881 section 18.16.3: a 4.1 client
+  // that states a wish (OPEN4_SHARE_ACCESS_WANT_*) is answered with
+  // OPEN_DELEGATE_NONE_EXT and a reason; without a wish, OPEN_DELEGATE_NONE.
+  MakeFile("f", "", 0666);
+  constexpr uint32_t kWantNoDeleg = 0x0400, kWantReadDeleg = 0x0100;
+  for (uint32_t want : {0u, kWantNoDeleg, kWantReadDeleg}) {
+    Compound c(1);
+    c.PutRootFh().Open(OpenArgs{.access = SHARE_ACCESS_READ | want,
+                                .owner = "w" + std::to_string(want), .name = "f"});
+    Reply r = Run(c);
+    ASSERT_TRUE(r.parsed) << r.error;
+    ASSERT_EQ(r.status, st::OK) << want;
+    WireIn b = r.Body(2);
+    Stateid4::Decode(b);
+    b.Bool();
+    b.U64();
+    b.U64();
+    b.U32();
+    b.Bitmap();
+    uint32_t type = b.U32();
+    if (want == 0) {
+      EXPECT_EQ(type, OPEN_DELEGATE_NONE);
+    } else {
+      EXPECT_EQ(type, OPEN_DELEGATE_NONE_EXT) << want;
+      uint32_t why = b.U32();
+      if (want == kWantNoDeleg) {
+        EXPECT_EQ(why, 0u /* WND4_NOT_WANTED */);
+      }
+    }
+  }
+  // 4.0 has no such bits: NFS4ERR_INVAL.
+  Client40 c40 = NewClient40("c40");
+  OpenArgs a{.seqid = 1, .access = SHARE_ACCESS_READ | kWantNoDeleg, .clientid = c40.clientid,
+             .owner = "o", .name = "f"};
+  EXPECT_EQ(RunRaw(Compound(0).PutRootFh().Open(a)).last_status(), st::INVAL);
+}
+
+TEST_F(OpOpen, OfARemovedFileByHandleIsStale) {
+  MakeFile("f", "", 0666);
+  Bytes fh = Fh("f");
+  ASSERT_TRUE(mem_->Remove(*mem_->Root(), "f").ok());
+  Compound c(1);
+  c.PutFh(fh).Open(OpenArgs{.access = SHARE_ACCESS_READ, .owner = "fh", .claim = CLAIM_FH});
+  EXPECT_EQ(Run(c).status, st::STALE);
+}
+
+TEST_F(OpOpen, ExpiredClientsShareReservationYieldsToOthers) {
+  // RFC 8881 section 8.4.3 (courtesy): state of a client whose lease ran
+  // out is kept only until another client needs it.
+  MakeFile("f", "", 0666);
+  Session41 a = NewSession("sleepy");
+  Compound oa(1);
+  oa.PutRootFh().Open(OpenArgs{.access = SHARE_ACCESS_READ, .deny = SHARE_DENY_WRITE,
+                               .owner = "a", .name = "f"});
+  ASSERT_EQ(Run41(a, oa).status, st::OK);
+  Session41 b = NewSession("awake");
+  Compound ob(1);
+  ob.PutRootFh().Open(OpenArgs{.access = SHARE_ACCESS_WRITE, .owner = "b", .name = "f"});
+  EXPECT_EQ(Run41(b, ob).last_status(), st::SHARE_DENIED);  // a's lease is alive
+  clock_.Advance(std::chrono::seconds(200));
+  EXPECT_EQ(Run41(b, ob).status, st::OK);
+}
+
+TEST_F(OpOpen, CurrentStateidAfterCloseIsNotUsable) {
+  // RFC 8881 section 18.2.4: CLOSE sets the current stateid to the invalid
+  // special stateid, which section 8.2.3 says gets NFS4ERR_BAD_STATEID.
+  MakeFile("f", "abc", 0666);
+  Compound c(1);
+  c.PutRootFh().Open(OpenArgs{.access = SHARE_ACCESS_READ, .owner = "cc", .name = "f"});
+  c.Close(0, Stateid4::Current()).Read(Stateid4::Current(), 0, 3);
+  Reply r = Run(c);
+  EXPECT_STATUSES(r, st::OK, st::OK, st::OK, st::OK, st::BAD_STATEID);
+}
+
 TEST_F(OpOpen, GuardedOfAnExistingFileIsExist) {
   MakeFile("f", "keep", 0666);
   Compound c(1);

@@ -20,6 +20,7 @@ class OpBindConnToSession : public Nfs4Test {};
 class OpSecInfo : public Nfs4Test {};
 class OpSecInfoNoName : public Nfs4Test {};
 class OpTestStateid : public Nfs4Test {};
+class OpFreeStateid : public Nfs4Test {};
 
 const Verifier8 kVerf{1, 1, 2, 3, 5, 8, 13, 21};
 
@@ -135,6 +136,22 @@ TEST_F(OpCreateSession, WrongSequenceIsSeqMisordered) {
   EXPECT_STATUSES(RunRaw(Compound(1).CreateSession(xr.clientid, xr.sequenceid + 2)),
                   st::SEQ_MISORDERED);
   EXPECT_STATUSES(RunRaw(Compound(1).CreateSession(xr.clientid, xr.sequenceid + 1)), st::OK);
+}
+
+TEST_F(OpCreateSession, UndefinedFlagsAreInval) {
+  Reply x = RunRaw(Compound(1).ExchangeId(kVerf, "cs-flags", 0));
+  ExchangeIdRes xr = x.ExchangeId(0);
+  EXPECT_STATUSES(RunRaw(Compound(1).CreateSession(xr.clientid, xr.sequenceid, 0x100)), st::INVAL);
+}
+
+TEST_F(OpCreateSession, ChannelTooSmallForSequenceIsTooSmall) {
+  Reply x = RunRaw(Compound(1).ExchangeId(kVerf, "cs-small", 0));
+  ExchangeIdRes xr = x.ExchangeId(0);
+  ChannelAttrs4 tiny;
+  tiny.maxrequestsize = 64;
+  tiny.maxresponsesize = 64;
+  EXPECT_STATUSES(RunRaw(Compound(1).CreateSession(xr.clientid, xr.sequenceid, 0, tiny)),
+                  st::TOOSMALL);
 }
 
 TEST_F(OpCreateSession, UnknownClientIsStaleClientid) {
@@ -263,6 +280,59 @@ TEST_F(OpSequence, TooManyOperationsIsRefused) {
   EXPECT_EQ(r.size(), 1u);
   // The slot is usable afterwards with the next seqid.
   EXPECT_EQ(Run41(s, Compound(1).PutRootFh()).status, st::OK);
+}
+
+TEST_F(OpSequence, RequestLargerThanNegotiatedIsReqTooBig) {
+  // RFC 8881 section 18.46.3: NFS4ERR_REQ_TOO_BIG when the request exceeds
+  // ca_maxrequestsize.
+  MakeFile("f", "", 0666);
+  Bytes fh = Fh("f");
+  ChannelAttrs4 fore;
+  fore.maxrequestsize = 4096;
+  Session41 s = NewSession("small-req", Root(), true, fore);
+  Reply r = Run41(s, Compound(1).PutFh(fh).Write(Stateid4::Anonymous(), 0, FILE_SYNC4,
+                                                 Bytes(8192, 'w')));
+  EXPECT_STATUSES(r, st::REQ_TOO_BIG);
+  EXPECT_EQ(AttrOf("f").size, 0u);
+}
+
+TEST_F(OpSequence, ReplyLargerThanNegotiatedIsRepTooBig) {
+  MakeFile("f", std::string(8192, 'r'), 0666);
+  Bytes fh = Fh("f");
+  ChannelAttrs4 fore;
+  fore.maxresponsesize = 4096;
+  Session41 s = NewSession("small-rep", Root(), true, fore);
+  Reply r = Run41(s, Compound(1).PutFh(fh).Read(Stateid4::Anonymous(), 0, 8192));
+  EXPECT_STATUSES(r, st::OK, st::OK, st::REP_TOO_BIG);
+  Reply small = Run41(s, Compound(1).PutFh(fh).Read(Stateid4::Anonymous(), 0, 1024));
+  EXPECT_EQ(small.status, st::OK);
+}
+
+TEST_F(OpSequence, CachedReplyLargerThanTheCacheIsRepTooBigToCache) {
+  MakeFile("f", std::string(8192, 'r'), 0666);
+  Bytes fh = Fh("f");
+  ChannelAttrs4 fore;
+  fore.maxresponsesize_cached = 2048;
+  Session41 s = NewSession("small-cache", Root(), true, fore);
+  Reply r = Run41(s, Compound(1).PutFh(fh).Read(Stateid4::Anonymous(), 0, 8192), Root(), 0,
+                  /*cachethis=*/true);
+  EXPECT_STATUSES(r, st::OK, st::OK, st::REP_TOO_BIG_TO_CACHE);
+  // Not asking to cache it is fine.
+  Reply u = Run41(s, Compound(1).PutFh(fh).Read(Stateid4::Anonymous(), 0, 8192));
+  EXPECT_EQ(u.status, st::OK);
+}
+
+TEST_F(OpSequence, TwoSessionsOfOneClient) {
+  Session41& s = session();
+  Reply cs = Run41(s, Compound(1).CreateSession(s.clientid, 2));
+  ASSERT_EQ(cs.status, st::OK);
+  Session41 t = s;
+  t.id = cs.CreateSession(1).sessionid;
+  t.slot_seq.assign(t.slot_seq.size(), 0);
+  EXPECT_EQ(Run41(t, Compound(1).PutRootFh()).status, st::OK);
+  ASSERT_EQ(RunRaw(Compound(1).DestroySession(t.id)).status, st::OK);
+  EXPECT_EQ(Run41(s, Compound(1).PutRootFh()).status, st::OK);
+  EXPECT_EQ(Run41(t, Compound(1).PutRootFh()).op_status(0), st::BADSESSION);
 }
 
 TEST_F(OpSequence, ConcurrentRetransmissionsOfAnInFlightRequest) {
@@ -442,6 +512,25 @@ TEST_F(OpTestStateid, EmptyList) {
   Reply r = Run(Compound(1).TestStateid({}));
   ASSERT_STATUSES(r, st::OK, st::OK);
   EXPECT_TRUE(r.TestStateid(1).empty());
+}
+
+}  // namespace
+}  // namespace elfs::nfs4::test
+
+namespace elfs::nfs4::test {
+namespace {
+
+TEST_F(OpFreeStateid, UnknownIsBadStateidOpenIsLocksHeld) {
+  // RFC 8881 section 18.38.3: FREE_STATEID of a stateid that still has
+  // state (an open) is refused; of one the server does not know,
+  // NFS4ERR_BAD_STATEID.
+  MakeFile("f", "", 0666);
+  Opened o = Open41("", "f", SHARE_ACCESS_READ);
+  ASSERT_EQ(o.status, st::OK);
+  EXPECT_EQ(Run(Compound(1).FreeStateid(o.stateid)).last_status(), st::LOCKS_HELD);
+  Stateid4 bogus = o.stateid;
+  bogus.other[9] ^= 0x20;
+  EXPECT_EQ(Run(Compound(1).FreeStateid(bogus)).last_status(), st::BAD_STATEID);
 }
 
 }  // namespace
