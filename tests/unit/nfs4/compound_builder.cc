@@ -392,6 +392,43 @@ Compound& Compound::ReleaseLockOwner(uint64_t clientid, std::string_view owner) 
   return Add(op::RELEASE_LOCKOWNER, WireOut().U64(clientid).Str(owner));
 }
 
+Compound& Compound::LockNew(uint32_t locktype, uint64_t offset, uint64_t length,
+                            uint32_t open_seqid, const Stateid4& open_stateid,
+                            uint32_t lock_seqid, uint64_t clientid, std::string_view owner,
+                            bool reclaim) {
+  WireOut w;
+  w.U32(locktype).Bool(reclaim).U64(offset).U64(length);
+  w.Bool(true);
+  w.U32(open_seqid);
+  open_stateid.Encode(w);
+  w.U32(lock_seqid).U64(clientid).Str(owner);
+  return Add(op::LOCK, w);
+}
+
+Compound& Compound::LockExisting(uint32_t locktype, uint64_t offset, uint64_t length,
+                                 const Stateid4& lock_stateid, uint32_t lock_seqid) {
+  WireOut w;
+  w.U32(locktype).Bool(false).U64(offset).U64(length);
+  w.Bool(false);
+  lock_stateid.Encode(w);
+  w.U32(lock_seqid);
+  return Add(op::LOCK, w);
+}
+
+Compound& Compound::LockT(uint32_t locktype, uint64_t offset, uint64_t length, uint64_t clientid,
+                          std::string_view owner) {
+  return Add(op::LOCKT, WireOut().U32(locktype).U64(offset).U64(length).U64(clientid).Str(owner));
+}
+
+Compound& Compound::LockU(uint32_t locktype, uint32_t seqid, const Stateid4& lock_stateid,
+                          uint64_t offset, uint64_t length) {
+  WireOut w;
+  w.U32(locktype).U32(seqid);
+  lock_stateid.Encode(w);
+  w.U64(offset).U64(length);
+  return Add(op::LOCKU, w);
+}
+
 Compound& Compound::BindConnToSession(const SessionId16& sid, uint32_t dir, bool rdma) {
   return Add(op::BIND_CONN_TO_SESSION, WireOut().Fixed(sid).U32(dir).Bool(rdma));
 }
@@ -942,6 +979,17 @@ AccessRes Reply::Access(size_t i) const {
   o.supported = r.U32();
   o.access = r.U32();
   return o;
+}
+
+LockDenied Reply::Denied(size_t i) const {
+  WireIn r = Body(i);
+  LockDenied d;
+  d.offset = r.U64();
+  d.length = r.U64();
+  d.locktype = r.U32();
+  d.clientid = r.U64();
+  d.owner = r.Opaque();
+  return d;
 }
 
 std::vector<uint32_t> Reply::SetAttr(size_t i) const {

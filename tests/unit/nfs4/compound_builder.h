@@ -159,6 +159,7 @@ enum : uint32_t { CLAIM_NULL = 0, CLAIM_PREVIOUS = 1, CLAIM_DELEGATE_CUR = 2,
                   CLAIM_DELEG_PREV_FH = 6 };
 enum : uint32_t { OPEN4_RESULT_CONFIRM = 0x2, OPEN4_RESULT_LOCKTYPE_POSIX = 0x4 };
 enum : uint32_t { OPEN_DELEGATE_NONE = 0, OPEN_DELEGATE_NONE_EXT = 3 };
+enum : uint32_t { READ_LT = 1, WRITE_LT = 2, READW_LT = 3, WRITEW_LT = 4 };
 enum : uint32_t { SP4_NONE = 0, SP4_MACH_CRED = 1, SP4_SSV = 2 };
 enum : uint32_t { EXCHGID4_FLAG_SUPP_MOVED_REFER = 0x1, EXCHGID4_FLAG_USE_NON_PNFS = 0x10000,
                   EXCHGID4_FLAG_USE_PNFS_MDS = 0x20000, EXCHGID4_FLAG_USE_PNFS_DS = 0x40000,
@@ -289,6 +290,17 @@ class Compound {
   Compound& Write(const Stateid4& sid, uint64_t offset, uint32_t stable,
                   std::span<const uint8_t> data);
   Compound& ReleaseLockOwner(uint64_t clientid, std::string_view owner);
+  // LOCK with locker4 new_lock_owner = TRUE (open_to_lock_owner4).
+  Compound& LockNew(uint32_t locktype, uint64_t offset, uint64_t length, uint32_t open_seqid,
+                    const Stateid4& open_stateid, uint32_t lock_seqid, uint64_t clientid,
+                    std::string_view owner, bool reclaim = false);
+  // LOCK with new_lock_owner = FALSE (exist_lock_owner4).
+  Compound& LockExisting(uint32_t locktype, uint64_t offset, uint64_t length,
+                         const Stateid4& lock_stateid, uint32_t lock_seqid);
+  Compound& LockT(uint32_t locktype, uint64_t offset, uint64_t length, uint64_t clientid,
+                  std::string_view owner);
+  Compound& LockU(uint32_t locktype, uint32_t seqid, const Stateid4& lock_stateid,
+                  uint64_t offset, uint64_t length);
   // NFSv4.1
   Compound& BindConnToSession(const SessionId16& sid, uint32_t dir, bool rdma);
   Compound& ExchangeId(const Verifier8& verifier, std::string_view owner, uint32_t flags,
@@ -406,6 +418,13 @@ struct CreateRes {
   ChangeInfo4 cinfo;
   std::vector<uint32_t> attrset;
 };
+// LOCK4denied (RFC 8881 section 18.10.2).
+struct LockDenied {
+  uint64_t offset = 0, length = 0;
+  uint32_t locktype = 0;
+  uint64_t clientid = 0;
+  Bytes owner;
+};
 struct AccessRes {
   uint32_t supported = 0, access = 0;
 };
@@ -454,6 +473,7 @@ class Reply {
   ChangeInfo4 ChangeInfo(size_t i) const;  // REMOVE, LINK (first of RENAME)
   std::pair<ChangeInfo4, ChangeInfo4> Rename(size_t i) const;
   AccessRes Access(size_t i) const;
+  LockDenied Denied(size_t i) const;  // LOCK / LOCKT with NFS4ERR_DENIED
   std::vector<uint32_t> SetAttr(size_t i) const;
   std::vector<uint32_t> SecInfo(size_t i) const;  // flavors
   std::vector<uint32_t> TestStateid(size_t i) const;

@@ -130,16 +130,63 @@ TEST_F(OpRead, ClosedStateidIsBadStateid) {
   EXPECT_STATUSES(r, st::OK, st::OK, st::BAD_STATEID);
 }
 
-TEST_F(OpRead, ForgedStateidIsRejected) {
+TEST_F(OpRead, ForgedStateidIsBadStateid41) {
+  // RFC 8881 section 8.2.2 and 15.1.16.5: NFS4ERR_STALE_STATEID is moot in
+  // NFSv4.1 (a restarted server is detected by SEQUENCE); a stateid the
+  // server does not know is NFS4ERR_BAD_STATEID, whichever byte is wrong.
   MakeFile("f", "abc", 0666);
   Opened o = Open41("", "f", SHARE_ACCESS_READ);
   ASSERT_EQ(o.status, st::OK);
-  Stateid4 forged = o.stateid;
-  forged.other[11] ^= 0x40;
-  Reply r = Run(Compound(1).PutFh(o.fh).Read(forged, 0, 3));
+  for (size_t byte : {0u, 3u, 4u, 11u}) {
+    Stateid4 forged = o.stateid;
+    forged.other[byte] ^= 0x40;
+    Reply r = Run(Compound(1).PutFh(o.fh).Read(forged, 0, 3));
+    ASSERT_TRUE(r.parsed);
+    EXPECT_EQ(r.last_status(), st::BAD_STATEID) << "other[" << byte << "] changed";
+  }
+}
+
+TEST_F(OpRead, ForgedStateidIsRejected40) {
+  MakeFile("f", "abc", 0666);
+  Stateid4 forged;
+  forged.seqid = 1;
+  forged.other.fill(0x5a);
+  Compound c(0);
+  PutPath(c, "f").Read(forged, 0, 3);
+  uint32_t s = RunRaw(c).last_status();
+  EXPECT_TRUE(s == st::BAD_STATEID || s == st::STALE_STATEID) << s;
+}
+
+TEST_F(OpRead, StateidFromBeforeARestartIsBadStateid41) {
+  MakeFile("f", "abc", 0666);
+  Opened o = Open41("", "f", SHARE_ACCESS_READ);
+  ASSERT_EQ(o.status, st::OK);
+  Restart();
+  Reply r = Run(Compound(1).PutFh(o.fh).Read(o.stateid, 0, 3));
   ASSERT_TRUE(r.parsed);
-  EXPECT_TRUE(r.last_status() == st::BAD_STATEID || r.last_status() == st::STALE_STATEID)
-      << r.last_status();
+  EXPECT_EQ(r.last_status(), st::BAD_STATEID);
+}
+
+TEST_F(OpRead, StateidOfAnotherClientIsBadStateid41) {
+  // A 4.1 stateid belongs to the client of the session that obtained it;
+  // another client presenting it gets NFS4ERR_BAD_STATEID (as TEST_STATEID
+  // and FREE_STATEID already decide, RFC 8881 sections 18.48.3 and
+  // 18.38.3). Otherwise a client could write through, or close, another
+  // client's open and defeat its share reservation.
+  MakeFile("f", "abc", 0666);
+  Opened o = Open41("", "f", SHARE_ACCESS_BOTH, SHARE_DENY_WRITE, "owner-a");
+  ASSERT_EQ(o.status, st::OK);
+  Session41 other = NewSession("intruder");
+  EXPECT_EQ(Run41(other, Compound(1).PutFh(o.fh).Write(o.stateid, 0, FILE_SYNC4, ToBytes("X")))
+                .last_status(),
+            st::BAD_STATEID);
+  EXPECT_EQ(Content("f"), "abc");
+  EXPECT_EQ(Run41(other, Compound(1).PutFh(o.fh).Read(o.stateid, 0, 3)).last_status(),
+            st::BAD_STATEID);
+  EXPECT_EQ(Run41(other, Compound(1).PutFh(o.fh).Close(0, o.stateid)).last_status(),
+            st::BAD_STATEID);
+  // The owner's open is intact.
+  EXPECT_EQ(Run(Compound(1).PutFh(o.fh).Read(o.stateid, 0, 3)).status, st::OK);
 }
 
 TEST_F(OpRead, StateidOfAnotherFileIsBadStateid) {
