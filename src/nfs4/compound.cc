@@ -4,6 +4,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "nfs4/attrs.h"
 #include "nfs4/ops/ops.h"
 
 namespace elfs::nfs4 {
@@ -52,7 +53,7 @@ constexpr std::array<OpDescriptor, kMaxOpnum41 + 1> MakeTable() {
   op(OP_RESTOREFH, "RESTOREFH", RestoreFh, 0);
   op(OP_SAVEFH, "SAVEFH", SaveFh, kNeedsFh);
   op(OP_SECINFO, "SECINFO", SecInfo, kNeedsFh);
-  op(OP_SETATTR, "SETATTR", SetAttr, kNeedsFh | kModifies);
+  op(OP_SETATTR, "SETATTR", SetAttr, kNeedsFh | kModifies | kBitmapOnError);
   op(OP_SETCLIENTID, "SETCLIENTID", SetClientId, 0, 0, 0);
   op(OP_SETCLIENTID_CONFIRM, "SETCLIENTID_CONFIRM", SetClientIdConfirm, 0, 0, 0);
   op(OP_VERIFY, "VERIFY", Verify, kNeedsFh);
@@ -178,6 +179,8 @@ bool ProcessCompound(CompoundState& cs, xdr::XdrDecoder& args, xdr::XdrEncoder& 
     res.Patch32(op_status_at, status);
     if (status != NFS4_OK) {
       if (!cs.keep_error_body) res.Truncate(body_at);
+      // RFC 8881 section 18.30.2: SETATTR4res always carries attrsset.
+      if (d && (d->flags & kBitmapOnError)) Bitmap().Encode(res);
       SPDLOG_DEBUG("nfs4 {} -> {}", d ? d->name : "ILLEGAL", static_cast<uint32_t>(status));
       break;
     }

@@ -84,6 +84,7 @@ enum OpFlags : uint32_t {
   kOnlyOp41 = 1u << 1,      // 4.1: valid without SEQUENCE only as the sole op
   kNoSession41 = 1u << 2,   // 4.1: may be sent outside a session
   kModifies = 1u << 3,      // changes the file system (for read-only mounts)
+  kBitmapOnError = 1u << 4, // the result has an (empty) bitmap even on failure (SETATTR4res)
 };
 
 struct OpDescriptor {

@@ -17,33 +17,26 @@ nfsstat4 GetAttr(CompoundState& cs, xdr::XdrDecoder& args, xdr::XdrEncoder& res)
 }
 
 nfsstat4 SetAttr(CompoundState& cs, xdr::XdrDecoder& args, xdr::XdrEncoder& res) {
-  // SETATTR4res carries attrsset even on failure (RFC 8881 section 18.30.2).
-  cs.keep_error_body = true;
-  const size_t body = res.size();
-  auto fail = [&](nfsstat4 s) {
-    res.Truncate(body);
-    Bitmap().Encode(res);
-    return s;
-  };
+  // On failure the dispatcher answers with an empty attrsset (kBitmapOnError).
   state::Stateid sid;
   DecodeStateid(args, sid);
   SetAttrRequest req;
   nfsstat4 st = DecodeSettable(args, cs.minorversion, req);
-  if (!args.ok()) return fail(NFS4ERR_BADXDR);
-  if (st != NFS4_OK) return fail(st);
+  if (!args.ok()) return NFS4ERR_BADXDR;
+  if (st != NFS4_OK) return st;
 
   auto attr = CurrentAttr(cs);
-  if (!attr) return fail(ToStat(attr.error()));
+  if (!attr) return ToStat(attr.error());
   if (req.set.size) {
-    if (!cs.ResolveStateid(sid)) return fail(NFS4ERR_BAD_STATEID);
+    if (!cs.ResolveStateid(sid)) return NFS4ERR_BAD_STATEID;
     auto check = cs.server.state().CheckIoStateid(cs.minorversion, sid, cs.current_fh(), true);
-    if (!check) return fail(check.error());
+    if (!check) return check.error();
   }
   auto apply = authz::CheckSetAttr(cs.who, *attr, req.set);
-  if (!apply) return fail(ToStat(apply.error()));
+  if (!apply) return ToStat(apply.error());
   if (!apply->empty()) {
     auto after = cs.fs().SetAttr(cs.cfh, *apply);
-    if (!after) return fail(ToStat(after.error()));
+    if (!after) return ToStat(after.error());
   }
   req.bits.Encode(res);
   return NFS4_OK;
