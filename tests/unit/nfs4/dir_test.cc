@@ -280,6 +280,18 @@ TEST_F(OpRename, ToItselfChangesNothing) {
   EXPECT_TRUE(Resolve("a").has_value());
 }
 
+TEST_F(OpRename, HardLinksToTheSameFileDoNothing) {
+  // RFC 8881 section 18.26.3: if oldname and newname are links to the same
+  // file, RENAME succeeds and changes nothing (both names stay).
+  MakeFile("a", "x");
+  ASSERT_TRUE(mem_->Link(*Resolve("a"), *mem_->Root(), "b").ok());
+  Reply r = Run(Compound(1).PutRootFh().SaveFh().Rename("a", "b"));
+  ASSERT_EQ(r.status, st::OK);
+  EXPECT_TRUE(Resolve("a").has_value());
+  EXPECT_TRUE(Resolve("b").has_value());
+  EXPECT_EQ(AttrOf("a").nlink, 2u);
+}
+
 TEST_F(OpRename, IncompatibleOrNonEmptyTargetIsExist) {
   // RFC 8881 section 18.26.3 (and RFC 7530 section 16.26.4): if the
   // existing target and the source are not compatible (file vs directory)

@@ -3,6 +3,7 @@
 // (SPEC section 2: hostile input gets the RFC's error), and every reply it
 // gives must be a well-formed COMPOUND4res whose status is its last
 // operation's (RFC 8881 section 16.2.3).
+#include <cstdlib>
 #include <random>
 
 #include "nfs4_fixture.h"
@@ -170,7 +171,9 @@ TEST_F(Fuzz, RandomMutationsNeverCrashAndAlwaysGiveAWellFormedReply) {
   Session41 s = NewSession("fuzz41");
   int header_refused = 0, bad_replies = 0, status_mismatch = 0, seq_ok = 0, deep = 0;
   std::map<std::string, std::string> bad;  // reply error -> first example
-  constexpr int kIterations = 20000;
+  // ELFS_NFS4_FUZZ_ITERATIONS runs a longer loop locally (e.g. under ASan).
+  const char* env = std::getenv("ELFS_NFS4_FUZZ_ITERATIONS");
+  const int kIterations = env ? std::max(1, std::atoi(env)) : 20000;
   for (int i = 0; i < kIterations; ++i) {
     if (i % 2000 == 1999) s = NewSession("fuzz41-" + std::to_string(i));
     uint32_t slot = rng() % static_cast<uint32_t>(s.slot_seq.size());

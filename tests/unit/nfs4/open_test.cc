@@ -231,6 +231,40 @@ TEST_F(OpOpen, Exclusive4RetransmissionAndConflict) {
   }
 }
 
+TEST_F(OpOpen, ExclusiveRetransmissionByAnotherUserIsPermissionChecked) {
+  // A matching verifier makes OPEN treat the request as a retransmission
+  // of the creator's exclusive create. That must not hand another user an
+  // open of a file whose mode denies them access: the verifier is no
+  // credential (it is visible on the wire, and op_open.cc keeps it in the
+  // atime/mtime seconds, which any user can read with GETATTR). Only the
+  // creator gets knfsd's owner override (authz/posix.h).
+  MakeDir("shared", 0777);
+  const Verifier8 verf{0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x08};
+  for (uint32_t mode : {EXCLUSIVE4, EXCLUSIVE4_1}) {
+    std::string name = "secret" + std::to_string(mode);
+    OpenArgs a{.access = SHARE_ACCESS_BOTH, .owner = "creator", .create = true,
+               .createmode = mode, .verifier = verf, .name = name};
+    if (mode == EXCLUSIVE4_1) a.attrs = Fattr().Mode(0600);
+    Compound create(1);
+    PutPath(create, "shared").Open(a);
+    ASSERT_EQ(Run(create, User(2000, 2000)).status, st::OK) << mode;
+    if (mode == EXCLUSIVE4) {
+      // 4.0-style exclusive create: the client sets the mode afterwards.
+      ASSERT_TRUE(mem_->SetAttr(*Resolve("shared/" + name), vfs::SetAttrs{.mode = 0600})
+                      .has_value());
+    }
+    ASSERT_EQ(AttrOf("shared/" + name).mode, 0600u);
+
+    a.owner = "intruder";
+    Compound steal(1);
+    PutPath(steal, "shared").Open(a).Write(Stateid4::Current(), 0, FILE_SYNC4, ToBytes("owned"));
+    Reply r = Run(steal, User(1000, 1000));
+    ASSERT_TRUE(r.parsed) << r.error;
+    EXPECT_NE(r.op_status(3), st::OK) << "uid 1000 opened uid 2000's 0600 file (mode " << mode << ")";
+    EXPECT_EQ(AttrOf("shared/" + name).size, 0u);
+  }
+}
+
 TEST_F(OpOpen, Exclusive4_1AppliesItsAttributes) {
   Compound c(1);
   c.PutRootFh().Open(OpenArgs{.access = SHARE_ACCESS_BOTH, .owner = "o", .create = true,
