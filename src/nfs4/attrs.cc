@@ -230,7 +230,9 @@ nfsstat4 DecodeSettable(xdr::XdrDecoder& d, uint32_t minorversion, SetAttrReques
       case FATTR4_OWNER_GROUP: {
         std::string_view s = v.String(NFS4_OPAQUE_LIMIT);
         uint32_t id = 0;
-        if (v.ok() && !ParseId(s, id)) {
+        if (v.ok() && s.empty()) {
+          status = NFS4ERR_INVAL;
+        } else if (v.ok() && !ParseId(s, id)) {
           status = NFS4ERR_BADOWNER;
         } else if (bit == FATTR4_OWNER) {
           out.set.uid = id;

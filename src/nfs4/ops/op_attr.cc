@@ -10,6 +10,8 @@ nfsstat4 GetAttr(CompoundState& cs, xdr::XdrDecoder& args, xdr::XdrEncoder& res)
   Bitmap requested;
   requested.Decode(args);
   if (!args.ok()) return NFS4ERR_BADXDR;
+  if (requested.Has(FATTR4_TIME_ACCESS_SET) || requested.Has(FATTR4_TIME_MODIFY_SET))
+    return NFS4ERR_INVAL;  // write-only attributes (RFC 8881 section 5.5)
   auto attr = CurrentAttr(cs);
   if (!attr) return ToStat(attr.error());
   EncodeAttrs(cs, res, requested, cs.cfh, *attr);

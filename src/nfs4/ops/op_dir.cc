@@ -161,7 +161,7 @@ nfsstat4 Link(CompoundState& cs, xdr::XdrDecoder& args, xdr::XdrEncoder& res) {
 nfsstat4 ReadLink(CompoundState& cs, xdr::XdrDecoder& args, xdr::XdrEncoder& res) {
   auto attr = CurrentAttr(cs);
   if (!attr) return ToStat(attr.error());
-  if (attr->type == vfs::FileType::kDirectory) return NFS4ERR_ISDIR;
+  // RFC 7530 section 16.25.5: INVAL for anything but a symlink.
   if (attr->type != vfs::FileType::kSymlink) return NFS4ERR_INVAL;
   auto target = cs.fs().ReadLink(cs.cfh);
   if (!target) return ToStat(target.error());
@@ -183,6 +183,8 @@ nfsstat4 ReadDir(CompoundState& cs, xdr::XdrDecoder& args, xdr::XdrEncoder& res)
   Bitmap requested;
   requested.Decode(args);
   if (!args.ok()) return NFS4ERR_BADXDR;
+  if (requested.Has(FATTR4_TIME_ACCESS_SET) || requested.Has(FATTR4_TIME_MODIFY_SET))
+    return NFS4ERR_INVAL;  // write-only attributes (RFC 8881 section 5.5)
 
   auto dir = CurrentAttr(cs);
   if (!dir) return ToStat(dir.error());

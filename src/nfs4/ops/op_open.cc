@@ -97,7 +97,8 @@ nfsstat4 CheckOpenType(const CompoundState& cs, const vfs::Attr& a) {
     case vfs::FileType::kRegular: return NFS4_OK;
     case vfs::FileType::kDirectory: return NFS4ERR_ISDIR;
     case vfs::FileType::kSymlink: return NFS4ERR_SYMLINK;
-    default: return cs.minorversion >= 1 ? NFS4ERR_WRONG_TYPE : NFS4ERR_INVAL;
+    // RFC 7530 section 16.16.6 (4.0) and RFC 8881 section 18.16.3 (4.1).
+    default: return cs.minorversion >= 1 ? NFS4ERR_WRONG_TYPE : NFS4ERR_SYMLINK;
   }
 }
 
@@ -246,7 +247,14 @@ nfsstat4 Open(CompoundState& cs, xdr::XdrDecoder& args, xdr::XdrEncoder& res) {
   if (a.opentype == OPEN4_CREATE && (a.createmode == UNCHECKED4 || a.createmode == GUARDED4 ||
                                      a.createmode == EXCLUSIVE4_1)) {
     vfs::SetAttrs rest = a.createattrs.set;
-    if (created) rest.mode.reset();
+    if (created) {
+      rest.mode.reset();
+    } else {
+      // An UNCHECKED4 open of an existing file applies only a size
+      // (RFC 8881 section 18.16.3: truncation by O_TRUNC); the rest is ignored.
+      rest = vfs::SetAttrs();
+      rest.size = a.createattrs.set.size;
+    }
     if (!rest.empty()) {
       auto apply = authz::CheckSetAttr(cs.who, file_attr, rest);
       if (!apply) return ToStat(apply.error());
@@ -254,7 +262,7 @@ nfsstat4 Open(CompoundState& cs, xdr::XdrDecoder& args, xdr::XdrEncoder& res) {
       if (!after) return ToStat(after.error());
       for (uint32_t bit : {FATTR4_SIZE, FATTR4_MODE, FATTR4_OWNER, FATTR4_OWNER_GROUP,
                            FATTR4_TIME_ACCESS_SET, FATTR4_TIME_MODIFY_SET})
-        if (a.createattrs.bits.Has(bit)) attrset.Set(bit);
+        if (a.createattrs.bits.Has(bit) && (created || bit == FATTR4_SIZE)) attrset.Set(bit);
     }
   }
 

@@ -78,8 +78,9 @@ nfsstat4 StateManager::CheckClientId(uint64_t clientid, Client** out) {
     return NFS4ERR_STALE_CLIENTID;
   }
   if (c->minorversion == 0 && Expired(*c)) {
-    // Lazy expiry: the lease ran out, so the client must start again.
-    RemoveClient(clientid);
+    // The lease ran out: the client must establish a new one. The record
+    // stays (courtesy) until another client needs its state or the sweep
+    // of ExpireLeases removes it.
     return NFS4ERR_EXPIRED;
   }
   *out = c;
@@ -457,7 +458,8 @@ bool StateManager::ShareConflict(const FileHandle& file, const OpenOwner* self, 
   range = opens_by_file_.equal_range(file);
   for (auto it = range.first; it != range.second; ++it) {
     const OpenState* other = it->second;
-    if (other->owner == self) continue;
+    // The owner's own opens count too (RFC 7530 section 16.16.5): holding
+    // deny-read and then asking for read access is refused.
     if ((other->share_deny & access) || (deny & other->share_access)) return true;
   }
   return false;
@@ -480,6 +482,8 @@ NfsResult<OpenResult> StateManager::Open(uint32_t minorversion, uint64_t clienti
       // RFC 8881 section 18.16.3: the same owner opening again upgrades.
       st->share_access |= share_access;
       st->share_deny |= share_deny;
+      st->access_modes |= 1u << share_access;
+      st->deny_modes |= 1u << share_deny;
       st->seqid++;
       return OpenResult{{st->seqid, st->other}, !owner->confirmed};
     }
@@ -491,6 +495,8 @@ NfsResult<OpenResult> StateManager::Open(uint32_t minorversion, uint64_t clienti
   st->file = file;
   st->share_access = share_access;
   st->share_deny = share_deny;
+  st->access_modes = 1u << share_access;
+  st->deny_modes = 1u << share_deny;
   OpenState* raw = st.get();
   owner->opens.push_back(raw);
   opens_by_file_.emplace(file, raw);
@@ -542,8 +548,11 @@ nfsstat4 StateManager::OpenDowngrade(uint32_t minorversion, const Stateid& state
     if (seqid != st->owner->seqid + 1) return NFS4ERR_BAD_SEQID;
     st->owner->seqid = seqid;
   }
-  // RFC 8881 section 18.18.3: only to a subset of what is held.
-  if ((share_access & ~st->share_access) || (share_deny & ~st->share_deny) || share_access == 0)
+  // RFC 8881 section 18.18.3: only to a subset of what is held, and to
+  // modes this owner actually opened the file with.
+  if ((share_access & ~st->share_access) || (share_deny & ~st->share_deny) || share_access == 0 ||
+      share_access > OPEN4_SHARE_ACCESS_BOTH || share_deny > OPEN4_SHARE_DENY_BOTH ||
+      !(st->access_modes & (1u << share_access)) || !(st->deny_modes & (1u << share_deny)))
     return NFS4ERR_INVAL;
   st->share_access = share_access;
   st->share_deny = share_deny;

@@ -237,6 +237,10 @@ class StateManager {
     FileHandle file;
     uint32_t share_access = 0;
     uint32_t share_deny = 0;
+    // Bit n set: the owner opened with share_access (or share_deny) n; the
+    // modes OPEN_DOWNGRADE may return to.
+    uint32_t access_modes = 0;
+    uint32_t deny_modes = 0;
     std::vector<LockState*> locks;
   };
   struct Client {
