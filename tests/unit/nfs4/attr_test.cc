@@ -130,9 +130,12 @@ TEST_F(OpGetAttr, EverySupportedReadableAttributeIsReturned) {
   Reply s = Run(Compound(1).PutRootFh().GetAttr(Bits({fa::SUPPORTED_ATTRS})));
   ASSERT_EQ(s.status, st::OK);
   std::vector<uint32_t> supp = s.Attrs(2).Bitmap(fa::SUPPORTED_ATTRS);
+  std::vector<uint32_t> readable = supp;
+  readable[fa::TIME_ACCESS_SET / 32] &= ~(1u << (fa::TIME_ACCESS_SET % 32));
+  readable[fa::TIME_MODIFY_SET / 32] &= ~(1u << (fa::TIME_MODIFY_SET % 32));
   for (const char* path : {"", "f"}) {
     Compound c(1);
-    PutPath(c, path).GetAttr(supp);
+    PutPath(c, path).GetAttr(readable);
     Reply r = Run(c);
     ASSERT_EQ(r.status, st::OK);
     Fattr4 a = r.Attrs(r.size() - 1);
@@ -142,6 +145,15 @@ TEST_F(OpGetAttr, EverySupportedReadableAttributeIsReturned) {
     want[fa::TIME_MODIFY_SET / 32] &= ~(1u << (fa::TIME_MODIFY_SET % 32));
     while (!want.empty() && want.back() == 0) want.pop_back();
     EXPECT_EQ(a.mask, want) << path;
+  }
+}
+
+TEST_F(OpGetAttr, WriteOnlyAttributesAreInval) {
+  // RFC 8881 section 5.5 / op_attr.cc: time_access_set and time_modify_set
+  // cannot be read; asking for them is NFS4ERR_INVAL.
+  for (uint32_t a : {fa::TIME_ACCESS_SET, fa::TIME_MODIFY_SET}) {
+    Reply r = Run(Compound(1).PutRootFh().GetAttr(Bits({fa::TYPE, a})));
+    EXPECT_STATUSES(r, st::OK, st::OK, st::INVAL);
   }
 }
 
@@ -244,7 +256,8 @@ TEST_F(OpSetAttr, GroupToOwnGroupByOwner) {
 
 TEST_F(OpSetAttr, MalformedOwnerIsBadOwner) {
   MakeFile("f");
-  for (const char* bad : {"bob", "", "-1", "12345678901", "1000x"}) {
+  // (An empty owner is NFS4ERR_INVAL: see EmptyOwnerIsInval.)
+  for (const char* bad : {"bob", "-1", "12345678901", "1000x"}) {
     Compound c(1);
     PutPath(c, "f").SetAttr(Stateid4(), Fattr().Owner(bad));
     Reply r = Run(c);
@@ -252,6 +265,15 @@ TEST_F(OpSetAttr, MalformedOwnerIsBadOwner) {
     EXPECT_EQ(r.last_status(), st::BADOWNER) << "'" << bad << "'";
     EXPECT_TRUE(r.SetAttr(3).empty());
   }
+}
+
+TEST_F(OpSetAttr, EmptyOwnerIsInval) {
+  // attrs.cc DecodeSettable (pynfs 4.0 conformance): a zero-length owner
+  // or group string is NFS4ERR_INVAL.
+  MakeFile("f");
+  Compound c(1);
+  PutPath(c, "f").SetAttr(Stateid4(), Fattr().Owner(""));
+  EXPECT_EQ(Run(c).last_status(), st::INVAL);
 }
 
 TEST_F(OpSetAttr, SizeTruncatesAndExtends) {

@@ -60,6 +60,19 @@ TEST_F(OpSetClientId, AnotherPrincipalWithStateIsClidInUse) {
   EXPECT_STATUSES(s, st::CLID_INUSE);
 }
 
+TEST_F(OpSetClientId, UnconfirmedRecordsCannotLockOutNewClients) {
+  // As OpExchangeId.UnconfirmedRecordsCannotLockOutNewClients, for 4.0:
+  // never-confirmed SETCLIENTIDs must not exhaust the client table.
+  for (int i = 0; i < 5000; ++i) {
+    Reply r = RunRaw(Compound(0).SetClientId(kV1, "junk-" + std::to_string(i)), User(666));
+    ASSERT_TRUE(r.parsed);
+  }
+  Reply s = RunRaw(Compound(0).SetClientId(kV1, "real-client"));
+  ASSERT_STATUSES(s, st::OK);
+  SetClientIdRes r = s.SetClientId(0);
+  EXPECT_STATUSES(RunRaw(Compound(0).SetClientIdConfirm(r.clientid, r.confirm)), st::OK);
+}
+
 TEST_F(OpSetClientIdConfirm, WrongVerifierOrUnknownIdIsStaleClientid) {
   Reply s = RunRaw(Compound(0).SetClientId(kV1, "confirm-me"));
   ASSERT_EQ(s.status, st::OK);

@@ -444,8 +444,12 @@ TEST_F(OpClose, OldSeqidIsOldStateid) {
 // ---- OPEN_DOWNGRADE ----
 
 TEST_F(OpOpenDowngrade, ToReadOnly) {
+  // RFC 7530 section 16.19.4 / RFC 8881 section 18.18.3: the new modes
+  // must be those of OPENs this owner did: open for read, then for write
+  // (upgrading to both), then downgrade back to read.
   MakeFile("f", "abc", 0666);
-  Opened o = Open41("", "f", SHARE_ACCESS_BOTH);
+  ASSERT_EQ(Open41("", "f", SHARE_ACCESS_READ).status, st::OK);
+  Opened o = Open41("", "f", SHARE_ACCESS_WRITE);
   ASSERT_EQ(o.status, st::OK);
   Reply d = Run(Compound(1).PutFh(o.fh).OpenDowngrade(o.stateid, 0, SHARE_ACCESS_READ, 0));
   ASSERT_STATUSES(d, st::OK, st::OK, st::OK);
@@ -455,6 +459,15 @@ TEST_F(OpOpenDowngrade, ToReadOnly) {
   EXPECT_EQ(Run(Compound(1).PutFh(o.fh).Write(down, 0, FILE_SYNC4, ToBytes("x"))).last_status(),
             st::OPENMODE);
   EXPECT_EQ(Run(Compound(1).PutFh(o.fh).Read(down, 0, 3)).last_status(), st::OK);
+}
+
+TEST_F(OpOpenDowngrade, ToAModeNeverOpenedIsInval) {
+  MakeFile("f", "abc", 0666);
+  Opened o = Open41("", "f", SHARE_ACCESS_BOTH);
+  ASSERT_EQ(o.status, st::OK);
+  EXPECT_EQ(Run(Compound(1).PutFh(o.fh).OpenDowngrade(o.stateid, 0, SHARE_ACCESS_READ, 0))
+                .last_status(),
+            st::INVAL);
 }
 
 TEST_F(OpOpenDowngrade, ToModesNotHeldIsInval) {
@@ -501,10 +514,16 @@ TEST_F(ShareReservation, DenyConflictsWithExistingAccess) {
   EXPECT_EQ(Open41("", "f", SHARE_ACCESS_WRITE, SHARE_DENY_WRITE, "writer").status, st::OK);
 }
 
-TEST_F(ShareReservation, AnOwnerDoesNotConflictWithItself) {
+TEST_F(ShareReservation, AnOwnersOwnDenyModesCountToo) {
+  // RFC 7530 section 16.16.5 (kept by RFC 8881): an open-owner holding
+  // deny-write that asks for write access is refused like anyone else
+  // (state_manager.cc ShareConflict); compatible modes upgrade its open.
   MakeFile("f", "abc", 0666);
-  ASSERT_EQ(Open41("", "f", SHARE_ACCESS_READ, SHARE_DENY_BOTH, "solo").status, st::OK);
-  EXPECT_EQ(Open41("", "f", SHARE_ACCESS_WRITE, 0, "solo").status, st::OK);
+  ASSERT_EQ(Open41("", "f", SHARE_ACCESS_READ, SHARE_DENY_WRITE, "solo").status, st::OK);
+  EXPECT_EQ(Open41("", "f", SHARE_ACCESS_WRITE, 0, "solo").status, st::SHARE_DENIED);
+  MakeFile("g", "abc", 0666);
+  ASSERT_EQ(Open41("", "g", SHARE_ACCESS_READ, SHARE_DENY_NONE, "duo").status, st::OK);
+  EXPECT_EQ(Open41("", "g", SHARE_ACCESS_WRITE, SHARE_DENY_NONE, "duo").status, st::OK);
 }
 
 // ---- NFSv4.0 open-owner seqids (RFC 7530 section 9.1.7) ----
@@ -601,15 +620,17 @@ TEST_F(OpOpen40, CloseChecksTheSeqid) {
 TEST_F(OpOpen40, DowngradeChecksTheSeqid) {
   MakeFile("f", "abc", 0666);
   Client40 c = NewClient40("c40");
-  Reply first = Open40(c, "o", 1, "f", SHARE_ACCESS_BOTH);
+  Reply first = Open40(c, "o", 1, "f", SHARE_ACCESS_READ);
   ASSERT_EQ(first.status, st::OK);
   Bytes fh = first.Fh(2);
   Reply conf = RunRaw(Compound(0).PutFh(fh).OpenConfirm(first.Open(1).stateid, 2));
   ASSERT_EQ(conf.status, st::OK);
-  Stateid4 sid = conf.StateidRes(1);
+  Reply up = Open40(c, "o", 3, "f", SHARE_ACCESS_WRITE);
+  ASSERT_EQ(up.status, st::OK);
+  Stateid4 sid = up.Open(1).stateid;
   EXPECT_EQ(RunRaw(Compound(0).PutFh(fh).OpenDowngrade(sid, 9, SHARE_ACCESS_READ, 0)).last_status(),
             st::BAD_SEQID);
-  Reply d = RunRaw(Compound(0).PutFh(fh).OpenDowngrade(sid, 3, SHARE_ACCESS_READ, 0));
+  Reply d = RunRaw(Compound(0).PutFh(fh).OpenDowngrade(sid, 4, SHARE_ACCESS_READ, 0));
   ASSERT_EQ(d.status, st::OK);
   EXPECT_EQ(d.StateidRes(1).seqid, sid.seqid + 1);
 }

@@ -80,6 +80,22 @@ TEST_F(OpExchangeId, WithoutImplementationId) {
   EXPECT_STATUSES(r, st::OK);
 }
 
+TEST_F(OpExchangeId, UnconfirmedRecordsCannotLockOutNewClients) {
+  // One misbehaving (or hostile) client sends EXCHANGE_ID for many owner
+  // names and never confirms them. Those records must not fill the
+  // client table so that a real client can no longer mount (SPEC section
+  // 2: hostile input never denies service); unconfirmed records are
+  // cheap to drop (RFC 8881 section 18.35.4 lets the server discard them).
+  for (int i = 0; i < 5000; ++i) {
+    Reply r = RunRaw(Compound(1).ExchangeId(kVerf, "junk-" + std::to_string(i), 0), User(666));
+    ASSERT_TRUE(r.parsed);
+  }
+  Reply x = RunRaw(Compound(1).ExchangeId(kVerf, "real-client", 0));
+  ASSERT_STATUSES(x, st::OK);
+  ExchangeIdRes xr = x.ExchangeId(0);
+  EXPECT_STATUSES(RunRaw(Compound(1).CreateSession(xr.clientid, xr.sequenceid)), st::OK);
+}
+
 TEST_F(OpExchangeId, ServerOwnerDiffersBetweenExports) {
   Reply a = RunRaw(Compound(1).ExchangeId(kVerf, "c", 0), Root(), exp_);
   Reply b = RunRaw(Compound(1).ExchangeId(kVerf, "c", 0), Root(), exp2_);
