@@ -159,11 +159,13 @@ bool ProcessCompound(CompoundState& cs, xdr::XdrDecoder& args, xdr::XdrEncoder& 
       break;
     }
     const OpDescriptor* d = FindOp(opnum);
-    res.U32(d ? opnum : OP_ILLEGAL);
-    const size_t op_status_at = res.Reserve32();
-    const size_t body_at = res.size();
     cs.keep_error_body = false;
     status = Admit(cs, i, nops, opnum, d);
+    // An op this minor version does not define is answered as OP_ILLEGAL
+    // (RFC 7530 section 15.2; RFC 8881 section 16.2.3).
+    res.U32(status == NFS4ERR_OP_ILLEGAL ? OP_ILLEGAL : opnum);
+    const size_t op_status_at = res.Reserve32();
+    const size_t body_at = res.size();
     if (status == NFS4_OK) {
       status = d->handler(cs, args, res);
       if (status == NFS4_OK && !args.ok()) status = NFS4ERR_BADXDR;

@@ -31,7 +31,8 @@ nfsstat4 SetAttr(CompoundState& cs, xdr::XdrDecoder& args, xdr::XdrEncoder& res)
   if (!attr) return ToStat(attr.error());
   if (req.set.size) {
     if (!cs.ResolveStateid(sid)) return NFS4ERR_BAD_STATEID;
-    auto check = cs.server.state().CheckIoStateid(cs.minorversion, sid, cs.current_fh(), true);
+    auto check = cs.server.state().CheckIoStateid(cs.minorversion, cs.session_clientid(), sid,
+                                                  cs.current_fh(), true);
     if (!check) return check.error();
   }
   auto apply = authz::CheckSetAttr(cs.who, *attr, req.set);
@@ -65,7 +66,8 @@ nfsstat4 CompareAttrs(CompoundState& cs, xdr::XdrDecoder& args, bool& same) {
   WireHandle wire;
   if (bits.Has(FATTR4_FILEHANDLE)) wire = cs.server.fh_codec().Encode(cs.current_fh());
   EncodeAttrValues(e, bits, MakeAttrSource(cs, *attr, wire));
-  same = mine.size() == theirs.size() && std::memcmp(mine.data(), theirs.data(), mine.size()) == 0;
+  same = mine.size() == theirs.size() &&
+         (mine.empty() || std::memcmp(mine.data(), theirs.data(), mine.size()) == 0);
   return NFS4_OK;
 }
 

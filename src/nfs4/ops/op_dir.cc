@@ -56,7 +56,7 @@ nfsstat4 Create(CompoundState& cs, xdr::XdrDecoder& args, xdr::XdrEncoder& res) 
       // Regular files are made by OPEN (RFC 8881 section 18.4.3).
       return NFS4ERR_BADTYPE;
   }
-  std::string_view name = args.String(NFS4_OPAQUE_LIMIT);
+  std::string_view name = args.String(kMaxComponentWire);
   SetAttrRequest req;
   nfsstat4 st = DecodeSettable(args, cs.minorversion, req);
   if (!args.ok()) return NFS4ERR_BADXDR;
@@ -92,7 +92,7 @@ nfsstat4 Create(CompoundState& cs, xdr::XdrDecoder& args, xdr::XdrEncoder& res) 
 }
 
 nfsstat4 Remove(CompoundState& cs, xdr::XdrDecoder& args, xdr::XdrEncoder& res) {
-  std::string_view name = args.String(NFS4_OPAQUE_LIMIT);
+  std::string_view name = args.String(kMaxComponentWire);
   if (!args.ok()) return NFS4ERR_BADXDR;
   auto dir = CurrentAttr(cs);
   if (!dir) return ToStat(dir.error());
@@ -108,8 +108,8 @@ nfsstat4 Remove(CompoundState& cs, xdr::XdrDecoder& args, xdr::XdrEncoder& res) 
 }
 
 nfsstat4 Rename(CompoundState& cs, xdr::XdrDecoder& args, xdr::XdrEncoder& res) {
-  std::string_view oldname = args.String(NFS4_OPAQUE_LIMIT);
-  std::string_view newname = args.String(NFS4_OPAQUE_LIMIT);
+  std::string_view oldname = args.String(kMaxComponentWire);
+  std::string_view newname = args.String(kMaxComponentWire);
   if (!args.ok()) return NFS4ERR_BADXDR;
   // Source directory: the saved file handle; target: the current one.
   if (!cs.has_sfh) return NFS4ERR_NOFILEHANDLE;
@@ -133,6 +133,11 @@ nfsstat4 Rename(CompoundState& cs, xdr::XdrDecoder& args, xdr::XdrEncoder& res) 
   if (target && target->attr.fileid == victim->attr.fileid) {
     // RFC 8881 section 18.26.4: two links to the same file: nothing to do.
   } else if (Status s = cs.fs().Rename(cs.sfh, oldname, cs.cfh, newname); !s.ok()) {
+    // RFC 8881 section 18.26.3: a target of another type, or a non-empty
+    // directory, is NFS4ERR_EXIST.
+    if (target && (s.code() == Errc::kIsDir || s.code() == Errc::kNotDir ||
+                   s.code() == Errc::kNotEmpty || s.code() == Errc::kExists))
+      return NFS4ERR_EXIST;
     return ToStat(s);
   }
   EncodeChangeInfo(res, from_dir->change, ChangeOf(cs, cs.sfh));
@@ -141,7 +146,7 @@ nfsstat4 Rename(CompoundState& cs, xdr::XdrDecoder& args, xdr::XdrEncoder& res) 
 }
 
 nfsstat4 Link(CompoundState& cs, xdr::XdrDecoder& args, xdr::XdrEncoder& res) {
-  std::string_view name = args.String(NFS4_OPAQUE_LIMIT);
+  std::string_view name = args.String(kMaxComponentWire);
   if (!args.ok()) return NFS4ERR_BADXDR;
   // The object to link: the saved file handle; the directory: the current.
   if (!cs.has_sfh) return NFS4ERR_NOFILEHANDLE;

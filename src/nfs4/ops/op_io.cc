@@ -10,10 +10,12 @@ constexpr uint32_t kMaxIo = 1u << 20;  // SPEC: 1 MiB rsize/wsize
 constexpr uint64_t kMaxOffset = 0x7fffffffffffffffull;
 
 // READ and WRITE work on regular files only (RFC 8881 section 18.22.3).
-nfsstat4 RequireRegular(const vfs::Attr& a) {
+// 4.1 names the wrong types (SYMLINK, WRONG_TYPE); 4.0 has only INVAL.
+nfsstat4 RequireRegular(const CompoundState& cs, const vfs::Attr& a) {
   if (a.type == vfs::FileType::kRegular) return NFS4_OK;
   if (a.type == vfs::FileType::kDirectory) return NFS4ERR_ISDIR;
-  return NFS4ERR_INVAL;
+  if (cs.minorversion == 0) return NFS4ERR_INVAL;
+  return a.type == vfs::FileType::kSymlink ? NFS4ERR_SYMLINK : NFS4ERR_WRONG_TYPE;
 }
 
 // Validates the stateid, and for the special (anonymous) stateids the
@@ -21,7 +23,8 @@ nfsstat4 RequireRegular(const vfs::Attr& a) {
 // file descriptor keeps its access after a later chmod.
 nfsstat4 CheckIo(CompoundState& cs, state::Stateid sid, const vfs::Attr& attr, bool write) {
   if (!cs.ResolveStateid(sid)) return NFS4ERR_BAD_STATEID;
-  auto check = cs.server.state().CheckIoStateid(cs.minorversion, sid, cs.current_fh(), write);
+  auto check = cs.server.state().CheckIoStateid(cs.minorversion, cs.session_clientid(), sid,
+                                                cs.current_fh(), write);
   if (!check) return check.error();
   if (check->special) {
     Status s = authz::CheckAccess(cs.who, attr, write ? authz::kWrite : authz::kRead,
@@ -41,7 +44,7 @@ nfsstat4 Read(CompoundState& cs, xdr::XdrDecoder& args, xdr::XdrEncoder& res) {
   if (!args.ok()) return NFS4ERR_BADXDR;
   auto attr = CurrentAttr(cs);
   if (!attr) return ToStat(attr.error());
-  if (nfsstat4 s = RequireRegular(*attr); s != NFS4_OK) return s;
+  if (nfsstat4 s = RequireRegular(cs, *attr); s != NFS4_OK) return s;
   if (nfsstat4 s = CheckIo(cs, sid, *attr, false); s != NFS4_OK) return s;
 
   count = std::min(count, kMaxIo);
@@ -74,7 +77,7 @@ nfsstat4 Write(CompoundState& cs, xdr::XdrDecoder& args, xdr::XdrEncoder& res) {
   if (!args.ok() || stable > FILE_SYNC4) return NFS4ERR_BADXDR;
   auto attr = CurrentAttr(cs);
   if (!attr) return ToStat(attr.error());
-  if (nfsstat4 s = RequireRegular(*attr); s != NFS4_OK) return s;
+  if (nfsstat4 s = RequireRegular(cs, *attr); s != NFS4_OK) return s;
   if (offset > kMaxOffset || data.size() > kMaxOffset - offset) return NFS4ERR_FBIG;
   if (nfsstat4 s = CheckIo(cs, sid, *attr, true); s != NFS4_OK) return s;
 
@@ -93,7 +96,7 @@ nfsstat4 Commit(CompoundState& cs, xdr::XdrDecoder& args, xdr::XdrEncoder& res) 
   if (!args.ok()) return NFS4ERR_BADXDR;
   auto attr = CurrentAttr(cs);
   if (!attr) return ToStat(attr.error());
-  if (nfsstat4 s = RequireRegular(*attr); s != NFS4_OK) return s;
+  if (nfsstat4 s = RequireRegular(cs, *attr); s != NFS4_OK) return s;
   if (offset > ~uint64_t{0} - count) return NFS4ERR_INVAL;
   if (Status s = cs.fs().Commit(cs.cfh, offset, count); !s.ok()) return ToStat(s);
   res.FixedOpaque(cs.server.write_verifier());

@@ -100,8 +100,8 @@ nfsstat4 LockU(CompoundState& cs, xdr::XdrDecoder& args, xdr::XdrEncoder& res) {
   if (nfsstat4 s = RequireLockable(cs); s != NFS4_OK) return s;
   if (!cs.ResolveStateid(sid)) return NFS4ERR_BAD_STATEID;
   state::Stateid out;
-  nfsstat4 s = cs.server.state().Unlock(cs.minorversion, sid, seqid, cs.current_fh(), offset,
-                                        length, &out);
+  nfsstat4 s = cs.server.state().Unlock(cs.minorversion, cs.session_clientid(), sid, seqid,
+                                        cs.current_fh(), offset, length, &out);
   if (s != NFS4_OK) return s;
   cs.SetCurrentStateid(out);
   EncodeStateid(res, out);

@@ -42,6 +42,11 @@ nfsstat4 DecodeOpenArgs(CompoundState& cs, xdr::XdrDecoder& d, OpenArgs& a) {
         if (cs.minorversion < 1) return NFS4ERR_INVAL;
         a.verifier = d.FixedOpaque(NFS4_VERIFIER_SIZE);
         attr_status = DecodeSettable(d, cs.minorversion, a.createattrs);
+        // Only suppattr_exclcreat may come with the verifier (RFC 8881
+        // section 18.16.3): the times hold it.
+        if (attr_status == NFS4_OK && (a.createattrs.bits.Has(FATTR4_TIME_ACCESS_SET) ||
+                                       a.createattrs.bits.Has(FATTR4_TIME_MODIFY_SET)))
+          attr_status = NFS4ERR_INVAL;
         break;
       default: d.Fail();
     }
@@ -51,12 +56,12 @@ nfsstat4 DecodeOpenArgs(CompoundState& cs, xdr::XdrDecoder& d, OpenArgs& a) {
   a.claim = d.U32();
   switch (a.claim) {
     case CLAIM_NULL:
-    case CLAIM_DELEGATE_PREV: a.name = d.String(NFS4_OPAQUE_LIMIT); break;
+    case CLAIM_DELEGATE_PREV: a.name = d.String(kMaxComponentWire); break;
     case CLAIM_PREVIOUS: d.U32(); break;
     case CLAIM_DELEGATE_CUR: {
       state::Stateid ignored;
       DecodeStateid(d, ignored);
-      a.name = d.String(NFS4_OPAQUE_LIMIT);
+      a.name = d.String(kMaxComponentWire);
       break;
     }
     case CLAIM_FH:
@@ -133,15 +138,42 @@ uint32_t WantedAccess(uint32_t share_access) {
 
 }  // namespace
 
+namespace {
+nfsstat4 OpenAdmitted(CompoundState& cs, const OpenArgs& a, nfsstat4 st, uint64_t clientid,
+                      xdr::XdrEncoder& res);
+}  // namespace
+
 nfsstat4 Open(CompoundState& cs, xdr::XdrDecoder& args, xdr::XdrEncoder& res) {
+  const size_t body_at = res.size();
   OpenArgs a;
   nfsstat4 st = DecodeOpenArgs(cs, args, a);
   if (st == NFS4ERR_BADXDR) return st;
   const uint64_t clientid = cs.minorversion >= 1 ? cs.session_clientid() : a.clientid;
   // From here on every error consumes the 4.0 seqid (RFC 7530 section 9.1.7).
-  if (nfsstat4 s = cs.server.state().BeginOpen(cs.minorversion, clientid, a.owner, a.seqid);
+  std::optional<state::OwnerReply> replay;
+  if (nfsstat4 s = cs.server.state().BeginOpen(cs.minorversion, clientid, a.owner, a.seqid, &replay);
       s != NFS4_OK)
     return s;
+  if (replay) {
+    cs.keep_error_body = true;
+    res.buffer().insert(res.buffer().end(), replay->body.begin(), replay->body.end());
+    return replay->status;
+  }
+  nfsstat4 result = OpenAdmitted(cs, a, st, clientid, res);
+  if (cs.minorversion == 0) {
+    // Remember this reply for a retransmission of the same seqid.
+    const auto& buf = res.buffer();
+    std::span<const uint8_t> body;
+    if (result == NFS4_OK) body = {buf.data() + body_at, buf.size() - body_at};
+    cs.server.state().SaveOpenReply(clientid, a.owner, result, body);
+  }
+  return result;
+}
+
+namespace {
+
+nfsstat4 OpenAdmitted(CompoundState& cs, const OpenArgs& a, nfsstat4 st, uint64_t clientid,
+                      xdr::XdrEncoder& res) {
   if (st != NFS4_OK) return st;
 
   const uint32_t access = a.share_access & ~OPEN4_SHARE_ACCESS_WANT_DELEG_MASK;
@@ -194,10 +226,12 @@ nfsstat4 Open(CompoundState& cs, xdr::XdrDecoder& args, xdr::XdrEncoder& res) {
       if (a.opentype == OPEN4_CREATE) {
         if (a.createmode == GUARDED4) return NFS4ERR_EXIST;
         if (a.createmode == EXCLUSIVE4 || a.createmode == EXCLUSIVE4_1) {
-          // A retransmitted exclusive create finds its own verifier.
+          // A retransmitted exclusive create finds its own verifier. Only
+          // the file's owner is spared the permission check: the verifier
+          // can be read from the times by anyone.
           if (file_attr.type != vfs::FileType::kRegular || !TimesHoldVerifier(a.verifier, file_attr))
             return NFS4ERR_EXIST;
-          created = true;
+          created = file_attr.uid == cs.who.uid;
           attrset.Set(FATTR4_TIME_ACCESS);
           attrset.Set(FATTR4_TIME_MODIFY);
         }
@@ -250,10 +284,10 @@ nfsstat4 Open(CompoundState& cs, xdr::XdrDecoder& args, xdr::XdrEncoder& res) {
     if (created) {
       rest.mode.reset();
     } else {
-      // An UNCHECKED4 open of an existing file applies only a size
+      // An UNCHECKED4 open of an existing file applies only a size of zero
       // (RFC 8881 section 18.16.3: truncation by O_TRUNC); the rest is ignored.
       rest = vfs::SetAttrs();
-      rest.size = a.createattrs.set.size;
+      if (a.createattrs.set.size == 0u) rest.size = 0;
     }
     if (!rest.empty()) {
       auto apply = authz::CheckSetAttr(cs.who, file_attr, rest);
@@ -262,7 +296,8 @@ nfsstat4 Open(CompoundState& cs, xdr::XdrDecoder& args, xdr::XdrEncoder& res) {
       if (!after) return ToStat(after.error());
       for (uint32_t bit : {FATTR4_SIZE, FATTR4_MODE, FATTR4_OWNER, FATTR4_OWNER_GROUP,
                            FATTR4_TIME_ACCESS_SET, FATTR4_TIME_MODIFY_SET})
-        if (a.createattrs.bits.Has(bit) && (created || bit == FATTR4_SIZE)) attrset.Set(bit);
+        if (a.createattrs.bits.Has(bit) && (created || (bit == FATTR4_SIZE && rest.size)))
+          attrset.Set(bit);
     }
   }
 
@@ -287,6 +322,8 @@ nfsstat4 Open(CompoundState& cs, xdr::XdrDecoder& args, xdr::XdrEncoder& res) {
   return NFS4_OK;
 }
 
+}  // namespace
+
 nfsstat4 OpenConfirm(CompoundState& cs, xdr::XdrDecoder& args, xdr::XdrEncoder& res) {
   state::Stateid sid;
   DecodeStateid(args, sid);
@@ -307,7 +344,7 @@ nfsstat4 OpenDowngrade(CompoundState& cs, xdr::XdrDecoder& args, xdr::XdrEncoder
   if (!args.ok()) return NFS4ERR_BADXDR;
   if (!cs.ResolveStateid(sid)) return NFS4ERR_BAD_STATEID;
   state::Stateid out;
-  nfsstat4 s = cs.server.state().OpenDowngrade(cs.minorversion, sid, seqid,
+  nfsstat4 s = cs.server.state().OpenDowngrade(cs.minorversion, cs.session_clientid(), sid, seqid,
                                                access & ~OPEN4_SHARE_ACCESS_WANT_DELEG_MASK, deny,
                                                &out);
   if (s != NFS4_OK) return s;
@@ -323,7 +360,8 @@ nfsstat4 Close(CompoundState& cs, xdr::XdrDecoder& args, xdr::XdrEncoder& res) {
   if (!args.ok()) return NFS4ERR_BADXDR;
   if (!cs.ResolveStateid(sid)) return NFS4ERR_BAD_STATEID;
   state::Stateid out;
-  if (nfsstat4 s = cs.server.state().Close(cs.minorversion, sid, seqid, &out); s != NFS4_OK)
+  if (nfsstat4 s = cs.server.state().Close(cs.minorversion, cs.session_clientid(), sid, seqid, &out);
+      s != NFS4_OK)
     return s;
   cs.SetCurrentStateid(out);
   EncodeStateid(res, out);

@@ -16,7 +16,7 @@ nfsstat4 EncodeFlavors(CompoundState& cs, xdr::XdrEncoder& res) {
 }  // namespace
 
 nfsstat4 SecInfo(CompoundState& cs, xdr::XdrDecoder& args, xdr::XdrEncoder& res) {
-  std::string_view name = args.String(NFS4_OPAQUE_LIMIT);
+  std::string_view name = args.String(kMaxComponentWire);
   if (!args.ok()) return NFS4ERR_BADXDR;
   auto dir = CurrentAttr(cs);
   if (!dir) return ToStat(dir.error());

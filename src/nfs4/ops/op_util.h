@@ -14,6 +14,10 @@ namespace elfs::nfs4::ops {
 // export. BADXDR / BADHANDLE (malformed or forged) / STALE (another export).
 nfsstat4 DecodeFh(CompoundState& cs, xdr::XdrDecoder& args, vfs::Handle& out);
 
+// component4 is unbounded in XDR (RFC 8881 section 3.2): decode any length
+// the record allows, so an over-long name is NAMETOOLONG, not BADXDR.
+inline constexpr size_t kMaxComponentWire = 1u << 20;
+
 // Validates a component4 (RFC 8881 section 14.2): INVAL if empty,
 // NAMETOOLONG over 255 bytes, BADNAME for "." "..", '/' or NUL.
 nfsstat4 CheckComponent(std::string_view name);

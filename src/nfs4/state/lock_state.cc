@@ -49,17 +49,19 @@ void StateManager::RemoveLockState(LockState* ls) {
   locks_.erase(ls->other);
 }
 
-nfsstat4 StateManager::LookupLock(uint32_t minorversion, const Stateid& sid, LockState** out) {
+nfsstat4 StateManager::LookupLock(uint32_t minorversion, uint64_t clientid, const Stateid& sid,
+                                  LockState** out) {
   if (sid.IsSpecial()) return NFS4ERR_BAD_STATEID;
   auto it = locks_.find(sid.other);
   if (it == locks_.end()) {
     uint32_t epoch;
     std::memcpy(&epoch, sid.other.data(), 4);
-    return epoch != boot_epoch_ ? NFS4ERR_STALE_STATEID : NFS4ERR_BAD_STATEID;
+    return epoch != boot_epoch_ && minorversion == 0 ? NFS4ERR_STALE_STATEID : NFS4ERR_BAD_STATEID;
   }
   LockState* ls = it->second.get();
   Client* c = FindClient(ls->owner->clientid);
   if (!c) return NFS4ERR_BAD_STATEID;
+  if (minorversion >= 1 && c->clientid != clientid) return NFS4ERR_BAD_STATEID;
   if (c->minorversion == 0 && Expired(*c)) return NFS4ERR_EXPIRED;
   if (!(minorversion >= 1 && sid.seqid == 0)) {
     if (sid.seqid < ls->seqid) return NFS4ERR_OLD_STATEID;
@@ -112,7 +114,7 @@ NfsResult<Stateid> StateManager::Lock(const LockArgs& a, const FileHandle& file,
   LockState* ls = nullptr;
   if (a.new_lock_owner) {
     OpenState* open = nullptr;
-    if (nfsstat4 s = LookupOpen(a.minorversion, a.open_stateid, &open); s != NFS4_OK)
+    if (nfsstat4 s = LookupOpen(a.minorversion, a.owner_clientid, a.open_stateid, &open); s != NFS4_OK)
       return NfsErr(s);
     if (!(open->file == file)) return NfsErr(NFS4ERR_BAD_STATEID);
     if (v40) {
@@ -150,7 +152,7 @@ NfsResult<Stateid> StateManager::Lock(const LockArgs& a, const FileHandle& file,
       locks_.emplace(ls->other, std::move(fresh));
     }
   } else {
-    if (nfsstat4 s = LookupLock(a.minorversion, a.lock_stateid, &ls); s != NFS4_OK) return NfsErr(s);
+    if (nfsstat4 s = LookupLock(a.minorversion, a.owner_clientid, a.lock_stateid, &ls); s != NFS4_OK) return NfsErr(s);
     if (!(ls->file == file)) return NfsErr(NFS4ERR_BAD_STATEID);
     if (v40) {
       if (a.lock_seqid != ls->owner->seqid + 1) return NfsErr(NFS4ERR_BAD_SEQID);
@@ -204,12 +206,13 @@ nfsstat4 StateManager::LockTest(uint64_t clientid, std::span<const uint8_t> owne
   return FindLockConflict(file, clientid, ToKey(owner), want, denied) ? NFS4ERR_DENIED : NFS4_OK;
 }
 
-nfsstat4 StateManager::Unlock(uint32_t minorversion, const Stateid& stateid, uint32_t seqid,
+nfsstat4 StateManager::Unlock(uint32_t minorversion, uint64_t clientid, const Stateid& stateid,
+                              uint32_t seqid,
                               const FileHandle& file, uint64_t offset, uint64_t length,
                               Stateid* out) {
   std::lock_guard lock(mu_);
   LockState* ls = nullptr;
-  if (nfsstat4 s = LookupLock(minorversion, stateid, &ls); s != NFS4_OK) return s;
+  if (nfsstat4 s = LookupLock(minorversion, clientid, stateid, &ls); s != NFS4_OK) return s;
   if (!(ls->file == file)) return NFS4ERR_BAD_STATEID;
   if (minorversion == 0) {
     if (seqid != ls->owner->seqid + 1) return NFS4ERR_BAD_SEQID;

@@ -129,6 +129,18 @@ void StateManager::ExpireLeases() {
   for (uint64_t id : dead) RemoveClient(id);
 }
 
+bool StateManager::MakeRoomForClient() {
+  if (clients_.size() < options_.max_clients) return true;
+  // Unconfirmed records cost nothing to drop and must not let one client
+  // lock every other out: evict the oldest.
+  Client* oldest = nullptr;
+  for (auto& [id, c] : clients_)
+    if (!c->confirmed && (!oldest || c->last_renew < oldest->last_renew)) oldest = c.get();
+  if (!oldest) return false;
+  RemoveClient(oldest->clientid);
+  return true;
+}
+
 size_t StateManager::client_count() {
   std::lock_guard lock(mu_);
   return clients_.size();
@@ -141,7 +153,7 @@ NfsResult<StateManager::SetClientIdResult> StateManager::SetClientId(
   ExpireLeases();
   std::lock_guard lock(mu_);
   std::string owner = ToKey(owner_bytes);
-  if (clients_.size() >= options_.max_clients) return NfsErr(NFS4ERR_RESOURCE);
+  if (!MakeRoomForClient()) return NfsErr(NFS4ERR_RESOURCE);
   Client* confirmed = FindConfirmed(owner);
   if (confirmed && confirmed->minorversion != 0) return NfsErr(NFS4ERR_CLID_INUSE);
   if (confirmed && !(confirmed->principal == who) && !Expired(*confirmed) &&
@@ -228,7 +240,7 @@ NfsResult<StateManager::ExchangeIdResult> StateManager::ExchangeId(
     return ExchangeIdResult{confirmed->clientid, confirmed->cs_sequence,
                             reply_flags | EXCHGID4_FLAG_CONFIRMED_R};
   }
-  if (clients_.size() >= options_.max_clients) return NfsErr(NFS4ERR_RESOURCE);
+  if (!MakeRoomForClient()) return NfsErr(NFS4ERR_RESOURCE);
   // Cases 1, 3, 4, 5: a new unconfirmed record replaces any earlier
   // unconfirmed one; a confirmed one is replaced when this one is confirmed
   // by CREATE_SESSION.
@@ -415,7 +427,8 @@ nfsstat4 StateManager::ReclaimComplete(uint64_t clientid) {
 // ---- Open state ----
 
 nfsstat4 StateManager::BeginOpen(uint32_t minorversion, uint64_t clientid,
-                                 std::span<const uint8_t> owner_bytes, uint32_t seqid) {
+                                 std::span<const uint8_t> owner_bytes, uint32_t seqid,
+                                 std::optional<OwnerReply>* replay) {
   std::lock_guard lock(mu_);
   Client* c = nullptr;
   if (nfsstat4 s = CheckClientId(clientid, &c); s != NFS4_OK) return s;
@@ -439,9 +452,27 @@ nfsstat4 StateManager::BeginOpen(uint32_t minorversion, uint64_t clientid,
     o.seqid = seqid;
     return NFS4_OK;
   }
+  if (seqid == o.seqid && o.last_open_reply) {
+    *replay = o.last_open_reply;
+    return NFS4_OK;
+  }
   if (seqid != o.seqid + 1) return NFS4ERR_BAD_SEQID;
   o.seqid = seqid;
+  o.last_open_reply.reset();  // until SaveOpenReply, a replay is BAD_SEQID
   return NFS4_OK;
+}
+
+void StateManager::SaveOpenReply(uint64_t clientid, std::span<const uint8_t> owner,
+                                 nfsstat4 status, std::span<const uint8_t> body) {
+  std::lock_guard lock(mu_);
+  Client* c = FindClient(clientid);
+  if (!c) return;
+  auto it = c->open_owners.find(ToKey(owner));
+  if (it == c->open_owners.end()) return;
+  OwnerReply r;
+  r.status = status;
+  r.body.assign(body.begin(), body.end());
+  it->second->last_open_reply = std::move(r);
 }
 
 bool StateManager::ShareConflict(const FileHandle& file, const OpenOwner* self, uint32_t access,
@@ -504,15 +535,20 @@ NfsResult<OpenResult> StateManager::Open(uint32_t minorversion, uint64_t clienti
   return OpenResult{{raw->seqid, raw->other}, !owner->confirmed};
 }
 
-nfsstat4 StateManager::LookupOpen(uint32_t minorversion, const Stateid& sid, OpenState** out) {
+nfsstat4 StateManager::LookupOpen(uint32_t minorversion, uint64_t clientid, const Stateid& sid,
+                                  OpenState** out) {
   if (sid.IsSpecial()) return NFS4ERR_BAD_STATEID;
   uint32_t epoch;
   std::memcpy(&epoch, sid.other.data(), 4);
   auto it = opens_.find(sid.other);
-  if (it == opens_.end()) return epoch != boot_epoch_ ? NFS4ERR_STALE_STATEID : NFS4ERR_BAD_STATEID;
+  // STALE_STATEID tells 4.0 clients to recover; 4.1 has only BAD_STATEID
+  // (RFC 8881 section 8.2.2).
+  if (it == opens_.end())
+    return epoch != boot_epoch_ && minorversion == 0 ? NFS4ERR_STALE_STATEID : NFS4ERR_BAD_STATEID;
   OpenState* st = it->second.get();
   Client* c = FindClient(st->owner->clientid);
   if (!c) return NFS4ERR_BAD_STATEID;
+  if (minorversion >= 1 && c->clientid != clientid) return NFS4ERR_BAD_STATEID;
   if (c->minorversion == 0 && Expired(*c)) return NFS4ERR_EXPIRED;
   // RFC 8881 section 8.2.2: seqid 0 in 4.1 means "the current one".
   if (!(minorversion >= 1 && sid.seqid == 0)) {
@@ -527,7 +563,7 @@ nfsstat4 StateManager::LookupOpen(uint32_t minorversion, const Stateid& sid, Ope
 nfsstat4 StateManager::OpenConfirm(const Stateid& stateid, uint32_t seqid, Stateid* out) {
   std::lock_guard lock(mu_);
   OpenState* st = nullptr;
-  if (nfsstat4 s = LookupOpen(0, stateid, &st); s != NFS4_OK) return s;
+  if (nfsstat4 s = LookupOpen(0, 0, stateid, &st); s != NFS4_OK) return s;
   OpenOwner& o = *st->owner;
   if (seqid != o.seqid + 1) return NFS4ERR_BAD_SEQID;
   o.seqid = seqid;
@@ -538,12 +574,12 @@ nfsstat4 StateManager::OpenConfirm(const Stateid& stateid, uint32_t seqid, State
   return NFS4_OK;
 }
 
-nfsstat4 StateManager::OpenDowngrade(uint32_t minorversion, const Stateid& stateid,
-                                     uint32_t seqid, uint32_t share_access, uint32_t share_deny,
+nfsstat4 StateManager::OpenDowngrade(uint32_t minorversion, uint64_t clientid,
+                                     const Stateid& stateid, uint32_t seqid, uint32_t share_access, uint32_t share_deny,
                                      Stateid* out) {
   std::lock_guard lock(mu_);
   OpenState* st = nullptr;
-  if (nfsstat4 s = LookupOpen(minorversion, stateid, &st); s != NFS4_OK) return s;
+  if (nfsstat4 s = LookupOpen(minorversion, clientid, stateid, &st); s != NFS4_OK) return s;
   if (minorversion == 0) {
     if (seqid != st->owner->seqid + 1) return NFS4ERR_BAD_SEQID;
     st->owner->seqid = seqid;
@@ -561,11 +597,11 @@ nfsstat4 StateManager::OpenDowngrade(uint32_t minorversion, const Stateid& state
   return NFS4_OK;
 }
 
-nfsstat4 StateManager::Close(uint32_t minorversion, const Stateid& stateid, uint32_t seqid,
-                             Stateid* out) {
+nfsstat4 StateManager::Close(uint32_t minorversion, uint64_t clientid, const Stateid& stateid,
+                             uint32_t seqid, Stateid* out) {
   std::lock_guard lock(mu_);
   OpenState* st = nullptr;
-  if (nfsstat4 s = LookupOpen(minorversion, stateid, &st); s != NFS4_OK) return s;
+  if (nfsstat4 s = LookupOpen(minorversion, clientid, stateid, &st); s != NFS4_OK) return s;
   // RFC 8881 section 18.2.3: locks must be released first.
   for (const LockState* ls : st->locks)
     if (!ls->ranges.empty()) return NFS4ERR_LOCKS_HELD;
@@ -581,8 +617,9 @@ nfsstat4 StateManager::Close(uint32_t minorversion, const Stateid& stateid, uint
   return NFS4_OK;
 }
 
-NfsResult<IoStateCheck> StateManager::CheckIoStateid(uint32_t minorversion, const Stateid& sid,
-                                                     const FileHandle& file, bool for_write) {
+NfsResult<IoStateCheck> StateManager::CheckIoStateid(uint32_t minorversion, uint64_t clientid,
+                                                     const Stateid& sid, const FileHandle& file,
+                                                     bool for_write) {
   if (sid.IsSpecial()) {
     // Anonymous I/O still honours share reservations of others.
     std::lock_guard lock(mu_);
@@ -597,12 +634,14 @@ NfsResult<IoStateCheck> StateManager::CheckIoStateid(uint32_t minorversion, cons
   if (locks_.count(sid.other)) {
     // A lock stateid carries the access of the open it came from.
     LockState* ls = nullptr;
-    if (nfsstat4 s = LookupLock(minorversion, sid, &ls); s != NFS4_OK) return NfsErr(s);
+    if (nfsstat4 s = LookupLock(minorversion, clientid, sid, &ls); s != NFS4_OK) return NfsErr(s);
     st = ls->open;
-  } else if (nfsstat4 s = LookupOpen(minorversion, sid, &st); s != NFS4_OK) {
+  } else if (nfsstat4 s = LookupOpen(minorversion, clientid, sid, &st); s != NFS4_OK) {
     return NfsErr(s);
   }
   if (!(st->file == file)) return NfsErr(NFS4ERR_BAD_STATEID);
+  // 4.1: a stateid belongs to the client of the session (RFC 8881 section 8.2.4).
+  if (minorversion >= 1 && st->owner->clientid != clientid) return NfsErr(NFS4ERR_BAD_STATEID);
   if (!st->owner->confirmed) return NfsErr(NFS4ERR_BAD_STATEID);
   if (for_write && !(st->share_access & OPEN4_SHARE_ACCESS_WRITE)) return NfsErr(NFS4ERR_OPENMODE);
   // Reads through a write-only open are allowed, as Linux servers do:

@@ -98,6 +98,13 @@ struct LockArgs {
   uint32_t lock_seqid = 0;
 };
 
+// The last reply to a 4.0 open-owner's seqid-mutating request, answered
+// again when the same seqid is retransmitted (RFC 7530 section 9.1.9).
+struct OwnerReply {
+  nfsstat4 status = NFS4_OK;
+  xdr::Buffer body;  // the op's result after its status
+};
+
 struct OpenResult {
   Stateid stateid;
   bool needs_confirm = false;  // 4.0: first OPEN of an unconfirmed owner
@@ -169,26 +176,36 @@ class StateManager {
   // Checks the client id and, for 4.0, the open-owner's seqid, and advances
   // it (RFC 7530 section 9.1.7: errors after this point still consume the
   // seqid). Call before any work of OPEN.
+  // A retransmission of the owner's last OPEN (same seqid) returns OK with
+  // *replay filled: answer with it and do nothing else.
   nfsstat4 BeginOpen(uint32_t minorversion, uint64_t clientid, std::span<const uint8_t> owner,
-                     uint32_t seqid);
+                     uint32_t seqid, std::optional<OwnerReply>* replay);
+  // Remembers the reply to the 4.0 OPEN that BeginOpen admitted.
+  void SaveOpenReply(uint64_t clientid, std::span<const uint8_t> owner, nfsstat4 status,
+                     std::span<const uint8_t> body);
   // Records an open (or upgrades the owner's open of the same file).
   // REQUIRES: BeginOpen succeeded for this owner.
   NfsResult<OpenResult> Open(uint32_t minorversion, uint64_t clientid,
                              std::span<const uint8_t> owner, const FileHandle& file,
                              uint32_t share_access, uint32_t share_deny);
   nfsstat4 OpenConfirm(const Stateid& stateid, uint32_t seqid, Stateid* out);
-  nfsstat4 OpenDowngrade(uint32_t minorversion, const Stateid& stateid, uint32_t seqid,
+  // `clientid`: the 4.1 session's client (ignored for 4.0).
+  nfsstat4 OpenDowngrade(uint32_t minorversion, uint64_t clientid, const Stateid& stateid,
+                         uint32_t seqid,
                          uint32_t share_access, uint32_t share_deny, Stateid* out);
-  nfsstat4 Close(uint32_t minorversion, const Stateid& stateid, uint32_t seqid, Stateid* out);
+  nfsstat4 Close(uint32_t minorversion, uint64_t clientid, const Stateid& stateid, uint32_t seqid,
+                 Stateid* out);
   // Validates a stateid given to READ/WRITE/SETATTR for `file`.
-  NfsResult<IoStateCheck> CheckIoStateid(uint32_t minorversion, const Stateid& stateid,
-                                         const FileHandle& file, bool for_write);
+  // `clientid` is the 4.1 session's client (ignored for 4.0).
+  NfsResult<IoStateCheck> CheckIoStateid(uint32_t minorversion, uint64_t clientid,
+                                         const Stateid& stateid, const FileHandle& file,
+                                         bool for_write);
   // ---- Byte-range locks (RFC 8881 sections 9.4-9.6, 18.10-18.12) ----
   // Advisory POSIX locks. `denied` is filled when the result is DENIED.
   NfsResult<Stateid> Lock(const LockArgs& args, const FileHandle& file, LockDenied* denied);
   nfsstat4 LockTest(uint64_t clientid, std::span<const uint8_t> owner, const FileHandle& file,
                     bool write, uint64_t offset, uint64_t length, LockDenied* denied);
-  nfsstat4 Unlock(uint32_t minorversion, const Stateid& stateid, uint32_t seqid,
+  nfsstat4 Unlock(uint32_t minorversion, uint64_t clientid, const Stateid& stateid, uint32_t seqid,
                   const FileHandle& file, uint64_t offset, uint64_t length, Stateid* out);
 
   // TEST_STATEID's per-stateid answer.
@@ -217,7 +234,7 @@ class StateManager {
   };
   struct LockState {
     StateOther other{};
-    uint32_t seqid = 1;
+    uint32_t seqid = 0;  // the first LOCK makes it 1
     LockOwner* owner = nullptr;
     OpenState* open = nullptr;
     FileHandle file;
@@ -228,6 +245,7 @@ class StateManager {
     std::string owner;
     uint32_t seqid = 0;     // 4.0: last seqid seen
     bool confirmed = false; // 4.0
+    std::optional<OwnerReply> last_open_reply;  // 4.0: reply to OPEN with `seqid`
     std::vector<OpenState*> opens;
   };
   struct OpenState {
@@ -275,7 +293,8 @@ class StateManager {
   void RemoveOpen(OpenState* st);           // REQUIRES: mu_; and its lock states
   void RemoveLockState(LockState* ls);      // REQUIRES: mu_
   // Finds a lock state for a stateid with the seqid rules (see LookupOpen).
-  nfsstat4 LookupLock(uint32_t minorversion, const Stateid& sid, LockState** out);  // REQUIRES: mu_
+  nfsstat4 LookupLock(uint32_t minorversion, uint64_t clientid, const Stateid& sid,
+                      LockState** out);  // REQUIRES: mu_
   // The first lock of another owner that conflicts, revoking locks of
   // expired clients on the way (courtesy). REQUIRES: mu_
   bool FindLockConflict(const FileHandle& file, uint64_t clientid, const std::string& owner,
@@ -283,9 +302,12 @@ class StateManager {
   nfsstat4 CheckClientId(uint64_t clientid, Client** out);  // REQUIRES: mu_
   // Finds the open state for a stateid with the seqid rules of
   // RFC 8881 section 8.2.2 (4.1: seqid 0 = current).
-  nfsstat4 LookupOpen(uint32_t minorversion, const Stateid& sid, OpenState** out);  // REQUIRES: mu_
+  // 4.1: the stateid must belong to `clientid`, the session's client.
+  nfsstat4 LookupOpen(uint32_t minorversion, uint64_t clientid, const Stateid& sid,
+                      OpenState** out);  // REQUIRES: mu_
   bool Expired(const Client& c) const;
   bool HasState(const Client& c) const;  // sessions or opens
+  bool MakeRoomForClient();               // REQUIRES: mu_
   bool ShareConflict(const FileHandle& file, const OpenOwner* self, uint32_t access,
                      uint32_t deny);  // REQUIRES: mu_
 
