@@ -14,7 +14,7 @@
 # Environment:
 #   ELFSD                 elfsd binary (same as --elfsd)
 #   ELFS_SERVER_CMD       override the whole elfs start command (see start_server_elfs)
-#   ELFS_FS_NAME          file system directory name under the data dir (default fs-e2e)
+#   ELFS_FS_ID            file system id; its directory is DATA_DIR/fs/<id> (default fs-0000000000000e2e0)
 #   ELFS_MOUNT_PATH       NFS path the client mounts on elfs (default /)
 #   ELFS_E2E_VM_CACHE     VM cache dir (default /var/tmp/elfs-e2e-vm)
 #   ELFS_E2E_RESULTS      results root (default /var/tmp/elfs-e2e-results)
@@ -60,7 +60,9 @@ default_scenarios() {
 }
 
 log() { echo "e2e: $*" >&2; }
-die() { echo "e2e: ERROR: $*" >&2; exit 2; }
+# A setup error still ends with the closing line that CI reads.
+die() { echo "e2e: ERROR: $*" >&2; echo "0 passed, 1 failed"; exit 2; }
+server_log_tail() { tail -n 30 "$RUN"/server.log "$RUN"/*.stdout >&2 2>/dev/null || true; }
 
 [ "$(id -u)" = 0 ] || die "must run as root (apt-get, NFS server, qemu)"
 
@@ -75,6 +77,7 @@ die() { echo "e2e: ERROR: $*" >&2; exit 2; }
 # --- NFS-Ganesha (VFS FSAL): the reference server the harness is validated against. ---------
 prepare_export_ganesha() {
   EXPORT_DIR=$1/export
+  CLEANUP_DIR=$EXPORT_DIR
   mkdir -p "$EXPORT_DIR"
   chmod 0755 "$EXPORT_DIR"
 }
@@ -96,7 +99,7 @@ EXPORT { Export_Id = 1; Path = "$EXPORT_DIR"; Pseudo = /export; Access_Type = RW
 LOG { Default_Log_Level = EVENT; }
 EOF
   ganesha.nfsd -F -L "$run/server.log" -f "$run/ganesha.conf" -p "$run/ganesha.pid" \
-    </dev/null >>"$run/server.log" 2>&1 &
+    </dev/null >"$run/ganesha.stdout" 2>&1 &
   SERVER_PID=$!
   MOUNT_PATH=/export
 }
@@ -108,22 +111,25 @@ stop_server_ganesha() {
 
 # --- elfs ------------------------------------------------------------------------------------
 # >>>>>>>>>>>>>>>>>>>>>>>>>>>>>> THE ONE PLACE THAT KNOWS HOW TO START elfsd <<<<<<<<<<<<<<<<<<<<
-# elfsd serves the file system found at DATA_DIR/<fs-name>/ on the listen address. When its
-# command line changes, change ELFS_DEFAULT_CMD (or set ELFS_SERVER_CMD in the environment: it
-# is run by bash with ELFSD, DATA_DIR, PORT and FS_NAME exported).
-ELFS_FS_NAME=${ELFS_FS_NAME:-fs-e2e}
+# elfsd serves the one file system it finds at DATA_DIR/fs/<fs-id>/ (an EFS id: "fs-" and 8 to
+# 17 lowercase hex digits) on the listen address; we create that directory empty beforehand.
+# When its command line or layout changes, change ELFS_DEFAULT_CMD / prepare_export_elfs (or
+# set ELFS_SERVER_CMD in the environment: it is run by bash with ELFSD, DATA_DIR, PORT and
+# FS_ID exported).
+ELFS_FS_ID=${ELFS_FS_ID:-fs-0000000000000e2e0}
 ELFS_MOUNT_PATH=${ELFS_MOUNT_PATH:-/}
+# shellcheck disable=SC2016  # expanded later, by the bash that runs it
 ELFS_DEFAULT_CMD='exec "$ELFSD" --data-dir "$DATA_DIR" --listen "127.0.0.1:$PORT"'
 prepare_export_elfs() {
-  EXPORT_DIR=$1/elfs-data/$ELFS_FS_NAME
+  EXPORT_DIR=$1/elfs-data/fs/$ELFS_FS_ID
+  CLEANUP_DIR=$1/elfs-data   # with elfsd's own state (secrets, client records)
   mkdir -p "$EXPORT_DIR"
+  chmod 0700 "$1/elfs-data"
   chmod 0755 "$EXPORT_DIR"
 }
 start_server_elfs() {
   local run=$1 port=$2
-  [ -n "$ELFSD" ] || die "--server elfs needs --elfsd PATH (or ELFSD=...)"
-  [ -x "$ELFSD" ] || die "elfsd binary not executable: $ELFSD"
-  ELFSD=$ELFSD DATA_DIR=$run/elfs-data PORT=$port FS_NAME=$ELFS_FS_NAME \
+  ELFSD=$ELFSD DATA_DIR=$run/elfs-data PORT=$port FS_ID=$ELFS_FS_ID \
     bash -c "${ELFS_SERVER_CMD:-$ELFS_DEFAULT_CMD}" </dev/null >>"$run/server.log" 2>&1 &
   SERVER_PID=$!
   MOUNT_PATH=$ELFS_MOUNT_PATH
@@ -131,8 +137,7 @@ start_server_elfs() {
 stop_server_elfs() {
   # A clean stop first (elfsd should exit on SIGTERM), then SIGKILL if it does not.
   kill -TERM "$SERVER_PID" 2>/dev/null || true
-  local i
-  for i in $(seq 1 50); do
+  for _ in $(seq 1 50); do
     kill -0 "$SERVER_PID" 2>/dev/null || break
     sleep 0.1
   done
@@ -141,8 +146,13 @@ stop_server_elfs() {
 }
 # >>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>><<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<
 
+# Check the arguments before building or starting anything.
 case "$SERVER" in
-  ganesha | elfs) ;;
+  ganesha) ;;
+  elfs)
+    [ -n "$ELFSD" ] || die "--server elfs needs --elfsd PATH (or ELFSD=...)"
+    [ -x "$ELFSD" ] || die "elfsd binary not executable: $ELFSD"
+    ELFSD=$(realpath "$ELFSD") ;;
   *) die "unknown server '$SERVER' (ganesha|elfs)" ;;
 esac
 
@@ -150,12 +160,12 @@ esac
 # other people on this machine do not collide.
 port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 pick_port() {
-  local p i
-  for i in $(seq 1 100); do
+  local p
+  for _ in $(seq 1 100); do
     p=$((20000 + RANDOM % 40000))
     port_in_use "$p" || { echo "$p"; return 0; }
   done
-  die "no free port found"
+  return 1
 }
 
 # ------------------------------------------------------------------------------------------
@@ -179,11 +189,11 @@ cleanup() {
   # pidfile names qemu itself in case it is still there.
   if [ -n "$QEMU_PID" ]; then
     kill -TERM "$QEMU_PID" 2>/dev/null || true
-    [ -s "$RUN/qemu.pid" ] && kill -9 "$(cat "$RUN/qemu.pid")" 2>/dev/null || true
+    if [ -s "$RUN/qemu.pid" ]; then kill -9 "$(cat "$RUN/qemu.pid")" 2>/dev/null || true; fi
   fi
   if [ -n "$SERVER_PID" ]; then "stop_server_$SERVER"; SERVER_PID=""; fi
   # The export can hold hundreds of MiB; keep it only when asked.
-  if [ "$KEEP" = 0 ] && [ -n "${EXPORT_DIR:-}" ]; then rm -rf "$EXPORT_DIR"; fi
+  if [ "$KEEP" = 0 ] && [ -n "${CLEANUP_DIR:-}" ]; then rm -rf "$CLEANUP_DIR"; fi
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -192,20 +202,21 @@ trap 'exit 130' INT TERM
 # Start the server and wait until it accepts connections.
 # ------------------------------------------------------------------------------------------
 "prepare_export_$SERVER" "$RUN"
-PORT=$(pick_port)
+PORT=$(pick_port) || die "no free port found"
 log "starting $SERVER on 127.0.0.1:$PORT (export $EXPORT_DIR)"
 "start_server_$SERVER" "$RUN" "$PORT"
-for i in $(seq 1 300); do
+for _ in $(seq 1 300); do
   port_in_use "$PORT" && break
-  kill -0 "$SERVER_PID" 2>/dev/null || { tail -n 30 "$RUN/server.log" >&2; die "$SERVER exited at startup"; }
+  kill -0 "$SERVER_PID" 2>/dev/null || { server_log_tail; die "$SERVER exited at startup"; }
   sleep 0.1
 done
-port_in_use "$PORT" || { tail -n 30 "$RUN/server.log" >&2; die "$SERVER not listening after 30 s"; }
+port_in_use "$PORT" || { server_log_tail; die "$SERVER not listening after 30 s"; }
 
 # ------------------------------------------------------------------------------------------
 # One VM per NFS version.
 # ------------------------------------------------------------------------------------------
 ACCEL=${ELFS_E2E_ACCEL:-auto}
+# shellcheck disable=SC2054  # commas inside qemu option values
 QEMU_BASE=(qemu-system-x86_64 -m "${ELFS_E2E_VM_MEM:-1024}" -smp 1 -nographic -no-reboot
            -nodefaults -serial stdio -kernel "$VM_CACHE/vmlinuz" -initrd "$VM_CACHE/initrd.gz"
            -netdev user,id=n0 -device virtio-net-pci,netdev=n0,romfile=)
@@ -216,7 +227,7 @@ QEMU_BASE=(qemu-system-x86_64 -m "${ELFS_E2E_VM_MEM:-1024}" -smp 1 -nographic -n
 # "E2E PROBE OK" within 20 s. The answer is cached per host kernel, CPU and qemu version.
 kvm_works() {
   [ -c /dev/kvm ] && [ -r /dev/kvm ] && [ -w /dev/kvm ] || return 1
-  local key cache=$VM_CACHE/kvm-probe log=$RUN/kvm-probe.log pid i verdict=no
+  local key cache=$VM_CACHE/kvm-probe log=$RUN/kvm-probe.log pid verdict=no
   key="$(uname -r)|$(grep -m1 'model name' /proc/cpuinfo)|$(qemu-system-x86_64 --version | head -n1)"
   if [ -f "$cache" ] && [ "$(head -n1 "$cache")" = "$key" ]; then
     [ "$(sed -n 2p "$cache")" = yes ]
@@ -225,7 +236,7 @@ kvm_works() {
   "${QEMU_BASE[@]}" -machine accel=kvm -cpu host -append "console=ttyS0 panic=-1 quiet e2e_probe=1" \
     -pidfile "$RUN/kvm-probe.pid" </dev/null >"$log" 2>&1 &
   pid=$!
-  for i in $(seq 1 100); do
+  for _ in $(seq 1 100); do
     if grep -a -q "E2E PROBE OK" "$log"; then verdict=yes; break; fi
     grep -a -q "KVM internal error" "$log" && break
     kill -0 "$pid" 2>/dev/null || break
