@@ -133,10 +133,12 @@ nfsstat4 Rename(CompoundState& cs, xdr::XdrDecoder& args, xdr::XdrEncoder& res) 
   if (target && target->attr.fileid == victim->attr.fileid) {
     // RFC 8881 section 18.26.4: two links to the same file: nothing to do.
   } else if (Status s = cs.fs().Rename(cs.sfh, oldname, cs.cfh, newname); !s.ok()) {
-    // RFC 8881 section 18.26.3: a target of another type, or a non-empty
-    // directory, is NFS4ERR_EXIST.
+    // RFC 8881 section 18.26.3: a target of another type is NFS4ERR_EXIST.
+    // A non-empty target directory stays NFS4ERR_NOTEMPTY, as Linux and
+    // Ganesha answer: clients turn it into ENOTEMPTY, which rename(2) users
+    // expect (POSIX allows either; docs/design.md).
     if (target && (s.code() == Errc::kIsDir || s.code() == Errc::kNotDir ||
-                   s.code() == Errc::kNotEmpty || s.code() == Errc::kExists))
+                   s.code() == Errc::kExists))
       return NFS4ERR_EXIST;
     return ToStat(s);
   }
