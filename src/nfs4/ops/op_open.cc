@@ -136,42 +136,7 @@ uint32_t WantedAccess(uint32_t share_access) {
   return want;
 }
 
-}  // namespace
-
-namespace {
-nfsstat4 OpenAdmitted(CompoundState& cs, const OpenArgs& a, nfsstat4 st, uint64_t clientid,
-                      xdr::XdrEncoder& res);
-}  // namespace
-
-nfsstat4 Open(CompoundState& cs, xdr::XdrDecoder& args, xdr::XdrEncoder& res) {
-  const size_t body_at = res.size();
-  OpenArgs a;
-  nfsstat4 st = DecodeOpenArgs(cs, args, a);
-  if (st == NFS4ERR_BADXDR) return st;
-  const uint64_t clientid = cs.minorversion >= 1 ? cs.session_clientid() : a.clientid;
-  // From here on every error consumes the 4.0 seqid (RFC 7530 section 9.1.7).
-  std::optional<state::OwnerReply> replay;
-  if (nfsstat4 s = cs.server.state().BeginOpen(cs.minorversion, clientid, a.owner, a.seqid, &replay);
-      s != NFS4_OK)
-    return s;
-  if (replay) {
-    cs.keep_error_body = true;
-    res.buffer().insert(res.buffer().end(), replay->body.begin(), replay->body.end());
-    return replay->status;
-  }
-  nfsstat4 result = OpenAdmitted(cs, a, st, clientid, res);
-  if (cs.minorversion == 0) {
-    // Remember this reply for a retransmission of the same seqid.
-    const auto& buf = res.buffer();
-    std::span<const uint8_t> body;
-    if (result == NFS4_OK) body = {buf.data() + body_at, buf.size() - body_at};
-    cs.server.state().SaveOpenReply(clientid, a.owner, result, body);
-  }
-  return result;
-}
-
-namespace {
-
+// OPEN after its arguments were decoded and the 4.0 seqid admitted.
 nfsstat4 OpenAdmitted(CompoundState& cs, const OpenArgs& a, nfsstat4 st, uint64_t clientid,
                       xdr::XdrEncoder& res) {
   if (st != NFS4_OK) return st;
@@ -323,6 +288,33 @@ nfsstat4 OpenAdmitted(CompoundState& cs, const OpenArgs& a, nfsstat4 st, uint64_
 }
 
 }  // namespace
+
+nfsstat4 Open(CompoundState& cs, xdr::XdrDecoder& args, xdr::XdrEncoder& res) {
+  const size_t body_at = res.size();
+  OpenArgs a;
+  nfsstat4 st = DecodeOpenArgs(cs, args, a);
+  if (st == NFS4ERR_BADXDR) return st;
+  const uint64_t clientid = cs.minorversion >= 1 ? cs.session_clientid() : a.clientid;
+  // From here on every error consumes the 4.0 seqid (RFC 7530 section 9.1.7).
+  std::optional<state::OwnerReply> replay;
+  if (nfsstat4 s = cs.server.state().BeginOpen(cs.minorversion, clientid, a.owner, a.seqid, &replay);
+      s != NFS4_OK)
+    return s;
+  if (replay) {
+    cs.keep_error_body = true;
+    res.buffer().insert(res.buffer().end(), replay->body.begin(), replay->body.end());
+    return replay->status;
+  }
+  nfsstat4 result = OpenAdmitted(cs, a, st, clientid, res);
+  if (cs.minorversion == 0) {
+    // Remember this reply for a retransmission of the same seqid.
+    const auto& buf = res.buffer();
+    std::span<const uint8_t> body;
+    if (result == NFS4_OK) body = {buf.data() + body_at, buf.size() - body_at};
+    cs.server.state().SaveOpenReply(clientid, a.owner, result, body);
+  }
+  return result;
+}
 
 nfsstat4 OpenConfirm(CompoundState& cs, xdr::XdrDecoder& args, xdr::XdrEncoder& res) {
   state::Stateid sid;
