@@ -160,6 +160,7 @@ bool ProcessCompound(CompoundState& cs, xdr::XdrDecoder& args, xdr::XdrEncoder& 
     }
     const OpDescriptor* d = FindOp(opnum);
     cs.keep_error_body = false;
+    cs.seqid_op = {};
     status = Admit(cs, i, nops, opnum, d);
     // An op this minor version does not define is answered as OP_ILLEGAL
     // (RFC 7530 section 15.2; RFC 8881 section 16.2.3).
@@ -176,11 +177,28 @@ bool ProcessCompound(CompoundState& cs, xdr::XdrDecoder& args, xdr::XdrEncoder& 
       res.buffer().insert(res.buffer().end(), cs.replay->begin(), cs.replay->end());
       return true;
     }
+    if (cs.seqid_op.replay) {
+      // RFC 7530 section 9.1.8: a retransmission of the owner's last
+      // request gets the reply it had, byte for byte.
+      const state::OwnerReply& r = *cs.seqid_op.replay;
+      res.Truncate(body_at);
+      res.buffer().insert(res.buffer().end(), r.body.begin(), r.body.end());
+      status = r.status;
+      cs.keep_error_body = true;
+      if (r.cfh) cs.SetCurrentFh(*r.cfh);
+    }
     if (status == NFS4_OK && cs.session) status = CheckReplySize(cs, res.size() - start);
     ++done;
     res.Patch32(op_status_at, status);
+    if (status != NFS4_OK && !cs.keep_error_body) res.Truncate(body_at);
+    if (cs.seqid_op.save_for) {
+      const auto& buf = res.buffer();
+      std::optional<vfs::Handle> cfh;
+      if (status == NFS4_OK && cs.has_cfh) cfh = cs.cfh;
+      cs.server.state().SaveOwnerReply(*cs.seqid_op.save_for, opnum, status,
+                                       {buf.data() + body_at, buf.size() - body_at}, cfh);
+    }
     if (status != NFS4_OK) {
-      if (!cs.keep_error_body) res.Truncate(body_at);
       // RFC 8881 section 18.30.2: SETATTR4res always carries attrsset.
       if (d && (d->flags & kBitmapOnError)) Bitmap().Encode(res);
       SPDLOG_DEBUG("nfs4 {} -> {}", d ? d->name : "ILLEGAL", static_cast<uint32_t>(status));

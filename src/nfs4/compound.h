@@ -51,6 +51,14 @@ struct CompoundState {
   // sets this so the dispatcher keeps it.
   bool keep_error_body = false;
 
+  // NFSv4.0 seqid-mutating ops (OPEN, OPEN_CONFIRM, OPEN_DOWNGRADE, CLOSE,
+  // LOCK, LOCKU) hand this to the state layer, which fills it when it
+  // checks the owner's seqid. After the handler the dispatcher either
+  // replaces the op's result with `replay` (a retransmission: the handler
+  // did nothing) or saves the op's status and body for `save_for` (RFC 7530
+  // sections 9.1.7-9.1.8). Reset before each op.
+  state::SeqidAdmission seqid_op;
+
   vfs::FileSystem& fs() const { return *exp.fs; }
   FileHandle current_fh() const { return {exp.id, cfh}; }
   // 4.1 client id from the session; 0 without one.

@@ -61,7 +61,8 @@ nfsstat4 Lock(CompoundState& cs, xdr::XdrDecoder& args, xdr::XdrEncoder& res) {
     a.owner_clientid = cs.session_clientid();
   }
   state::LockDenied denied;
-  auto r = cs.server.state().Lock(a, cs.current_fh(), &denied);
+  auto r = cs.server.state().Lock(a, cs.current_fh(), &denied, &cs.seqid_op);
+  if (cs.seqid_op.replay) return NFS4_OK;  // the dispatcher answers from the cache
   if (!r) {
     if (r.error() == NFS4ERR_DENIED) EncodeDenied(cs, res, denied);
     return r.error();
@@ -101,8 +102,8 @@ nfsstat4 LockU(CompoundState& cs, xdr::XdrDecoder& args, xdr::XdrEncoder& res) {
   if (!cs.ResolveStateid(sid)) return NFS4ERR_BAD_STATEID;
   state::Stateid out;
   nfsstat4 s = cs.server.state().Unlock(cs.minorversion, cs.session_clientid(), sid, seqid,
-                                        cs.current_fh(), offset, length, &out);
-  if (s != NFS4_OK) return s;
+                                        cs.current_fh(), offset, length, &cs.seqid_op, &out);
+  if (s != NFS4_OK || cs.seqid_op.replay) return s;
   cs.SetCurrentStateid(out);
   EncodeStateid(res, out);
   return NFS4_OK;

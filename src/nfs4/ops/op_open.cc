@@ -290,30 +290,18 @@ nfsstat4 OpenAdmitted(CompoundState& cs, const OpenArgs& a, nfsstat4 st, uint64_
 }  // namespace
 
 nfsstat4 Open(CompoundState& cs, xdr::XdrDecoder& args, xdr::XdrEncoder& res) {
-  const size_t body_at = res.size();
   OpenArgs a;
   nfsstat4 st = DecodeOpenArgs(cs, args, a);
   if (st == NFS4ERR_BADXDR) return st;
   const uint64_t clientid = cs.minorversion >= 1 ? cs.session_clientid() : a.clientid;
-  // From here on every error consumes the 4.0 seqid (RFC 7530 section 9.1.7).
-  std::optional<state::OwnerReply> replay;
-  if (nfsstat4 s = cs.server.state().BeginOpen(cs.minorversion, clientid, a.owner, a.seqid, &replay);
-      s != NFS4_OK)
+  // From here on every error consumes the 4.0 seqid (RFC 7530 section
+  // 9.1.7); the dispatcher saves the reply for the owner, or answers a
+  // retransmission from it (CompoundState::seqid_op).
+  if (nfsstat4 s = cs.server.state().BeginOpen(cs.minorversion, clientid, a.owner, a.seqid,
+                                               &cs.seqid_op);
+      s != NFS4_OK || cs.seqid_op.replay)
     return s;
-  if (replay) {
-    cs.keep_error_body = true;
-    res.buffer().insert(res.buffer().end(), replay->body.begin(), replay->body.end());
-    return replay->status;
-  }
-  nfsstat4 result = OpenAdmitted(cs, a, st, clientid, res);
-  if (cs.minorversion == 0) {
-    // Remember this reply for a retransmission of the same seqid.
-    const auto& buf = res.buffer();
-    std::span<const uint8_t> body;
-    if (result == NFS4_OK) body = {buf.data() + body_at, buf.size() - body_at};
-    cs.server.state().SaveOpenReply(clientid, a.owner, result, body);
-  }
-  return result;
+  return OpenAdmitted(cs, a, st, clientid, res);
 }
 
 nfsstat4 OpenConfirm(CompoundState& cs, xdr::XdrDecoder& args, xdr::XdrEncoder& res) {
@@ -322,7 +310,9 @@ nfsstat4 OpenConfirm(CompoundState& cs, xdr::XdrDecoder& args, xdr::XdrEncoder& 
   uint32_t seqid = args.U32();
   if (!args.ok()) return NFS4ERR_BADXDR;
   state::Stateid out;
-  if (nfsstat4 s = cs.server.state().OpenConfirm(sid, seqid, &out); s != NFS4_OK) return s;
+  if (nfsstat4 s = cs.server.state().OpenConfirm(sid, seqid, &cs.seqid_op, &out);
+      s != NFS4_OK || cs.seqid_op.replay)
+    return s;
   EncodeStateid(res, out);
   return NFS4_OK;
 }
@@ -338,8 +328,8 @@ nfsstat4 OpenDowngrade(CompoundState& cs, xdr::XdrDecoder& args, xdr::XdrEncoder
   state::Stateid out;
   nfsstat4 s = cs.server.state().OpenDowngrade(cs.minorversion, cs.session_clientid(), sid, seqid,
                                                access & ~OPEN4_SHARE_ACCESS_WANT_DELEG_MASK, deny,
-                                               &out);
-  if (s != NFS4_OK) return s;
+                                               &cs.seqid_op, &out);
+  if (s != NFS4_OK || cs.seqid_op.replay) return s;
   cs.SetCurrentStateid(out);
   EncodeStateid(res, out);
   return NFS4_OK;
@@ -352,8 +342,9 @@ nfsstat4 Close(CompoundState& cs, xdr::XdrDecoder& args, xdr::XdrEncoder& res) {
   if (!args.ok()) return NFS4ERR_BADXDR;
   if (!cs.ResolveStateid(sid)) return NFS4ERR_BAD_STATEID;
   state::Stateid out;
-  if (nfsstat4 s = cs.server.state().Close(cs.minorversion, cs.session_clientid(), sid, seqid, &out);
-      s != NFS4_OK)
+  if (nfsstat4 s = cs.server.state().Close(cs.minorversion, cs.session_clientid(), sid, seqid,
+                                           &cs.seqid_op, &out);
+      s != NFS4_OK || cs.seqid_op.replay)
     return s;
   cs.SetCurrentStateid(out);
   EncodeStateid(res, out);

@@ -72,6 +72,29 @@ nfsstat4 StateManager::LookupLock(uint32_t minorversion, uint64_t clientid, cons
   return NFS4_OK;
 }
 
+nfsstat4 StateManager::BeginLockStateOp(const Stateid& sid, uint32_t seqid, uint32_t opnum,
+                                        const FileHandle* file, SeqidAdmission* adm,
+                                        LockState** out) {
+  // As BeginOpenStateOp, for a lock-owner's seqid. Lock states outlive
+  // LOCKU (until their open is closed), so the owner is found by them.
+  LockOwner* o = nullptr;
+  if (!sid.IsSpecial())
+    if (auto it = locks_.find(sid.other); it != locks_.end()) o = it->second->owner;
+  if (o) {
+    Client* c = FindClient(o->clientid);
+    if (!c) return NFS4ERR_BAD_STATEID;
+    if (Expired(*c)) return NFS4ERR_EXPIRED;
+    if (auto s = CheckSeqid(*o, seqid, opnum, adm)) {
+      if (*s == NFS4_OK) c->last_renew = clock_.Monotonic();
+      return *s;
+    }
+  }
+  nfsstat4 s = LookupLock(0, 0, sid, out);
+  if (s == NFS4_OK && file && !((*out)->file == *file)) return NFS4ERR_BAD_STATEID;
+  if (o && (s == NFS4_OK || s == NFS4ERR_OLD_STATEID)) Admit(*o, seqid, opnum, adm);
+  return s;
+}
+
 bool StateManager::FindLockConflict(const FileHandle& file, uint64_t clientid,
                                     const std::string& owner, const LockRange& want,
                                     LockDenied* denied) {
@@ -104,7 +127,7 @@ bool StateManager::FindLockConflict(const FileHandle& file, uint64_t clientid,
 }
 
 NfsResult<Stateid> StateManager::Lock(const LockArgs& a, const FileHandle& file,
-                                      LockDenied* denied) {
+                                      LockDenied* denied, SeqidAdmission* adm) {
   std::lock_guard lock(mu_);
   LockRange want;
   want.offset = a.offset;
@@ -114,15 +137,13 @@ NfsResult<Stateid> StateManager::Lock(const LockArgs& a, const FileHandle& file,
   LockState* ls = nullptr;
   if (a.new_lock_owner) {
     OpenState* open = nullptr;
-    if (nfsstat4 s = LookupOpen(a.minorversion, a.owner_clientid, a.open_stateid, &open); s != NFS4_OK)
-      return NfsErr(s);
+    // 4.0: the open-owner's seqid moves first (RFC 7530 section 16.10.4).
+    nfsstat4 s = v40 ? BeginOpenStateOp(a.open_stateid, a.open_seqid, OP_LOCK, &file, adm, &open)
+                     : LookupOpen(a.minorversion, a.owner_clientid, a.open_stateid, &open);
+    if (s != NFS4_OK) return NfsErr(s);
+    if (adm->replay) return Stateid{};
     if (!(open->file == file)) return NfsErr(NFS4ERR_BAD_STATEID);
-    if (v40) {
-      // The open-owner's seqid moves first (RFC 7530 section 16.10.4).
-      if (a.open_seqid != open->owner->seqid + 1) return NfsErr(NFS4ERR_BAD_SEQID);
-      open->owner->seqid = a.open_seqid;
-      if (!open->owner->confirmed) return NfsErr(NFS4ERR_BAD_STATEID);
-    }
+    if (v40 && !open->owner->confirmed) return NfsErr(NFS4ERR_BAD_STATEID);
     const uint64_t clientid = open->owner->clientid;
     if (v40 && a.owner_clientid != clientid) return NfsErr(NFS4ERR_STALE_CLIENTID);
     Client* c = FindClient(clientid);
@@ -152,12 +173,11 @@ NfsResult<Stateid> StateManager::Lock(const LockArgs& a, const FileHandle& file,
       locks_.emplace(ls->other, std::move(fresh));
     }
   } else {
-    if (nfsstat4 s = LookupLock(a.minorversion, a.owner_clientid, a.lock_stateid, &ls); s != NFS4_OK) return NfsErr(s);
+    nfsstat4 s = v40 ? BeginLockStateOp(a.lock_stateid, a.lock_seqid, OP_LOCK, &file, adm, &ls)
+                     : LookupLock(a.minorversion, a.owner_clientid, a.lock_stateid, &ls);
+    if (s != NFS4_OK) return NfsErr(s);
+    if (adm->replay) return Stateid{};
     if (!(ls->file == file)) return NfsErr(NFS4ERR_BAD_STATEID);
-    if (v40) {
-      if (a.lock_seqid != ls->owner->seqid + 1) return NfsErr(NFS4ERR_BAD_SEQID);
-      ls->owner->seqid = a.lock_seqid;
-    }
   }
   if (!ToRange(a.offset, a.length, want.end)) return NfsErr(NFS4ERR_INVAL);
   // RFC 8881 section 18.10.4: a write lock needs an open for writing.
@@ -209,15 +229,13 @@ nfsstat4 StateManager::LockTest(uint64_t clientid, std::span<const uint8_t> owne
 nfsstat4 StateManager::Unlock(uint32_t minorversion, uint64_t clientid, const Stateid& stateid,
                               uint32_t seqid,
                               const FileHandle& file, uint64_t offset, uint64_t length,
-                              Stateid* out) {
+                              SeqidAdmission* adm, Stateid* out) {
   std::lock_guard lock(mu_);
   LockState* ls = nullptr;
-  if (nfsstat4 s = LookupLock(minorversion, clientid, stateid, &ls); s != NFS4_OK) return s;
+  nfsstat4 s = minorversion == 0 ? BeginLockStateOp(stateid, seqid, OP_LOCKU, &file, adm, &ls)
+                                 : LookupLock(minorversion, clientid, stateid, &ls);
+  if (s != NFS4_OK || adm->replay) return s;
   if (!(ls->file == file)) return NFS4ERR_BAD_STATEID;
-  if (minorversion == 0) {
-    if (seqid != ls->owner->seqid + 1) return NFS4ERR_BAD_SEQID;
-    ls->owner->seqid = seqid;
-  }
   uint64_t end;
   if (!ToRange(offset, length, end)) return NFS4ERR_INVAL;
   std::vector<LockRange> next;

@@ -107,6 +107,7 @@ void StateManager::RemoveClient(uint64_t clientid) {
   Client& c = *it->second;
   for (auto& [name, owner] : c.open_owners) {
     while (!owner->opens.empty()) RemoveOpen(owner->opens.back());
+    ForgetClosed(*owner);
   }
   for (auto& [name, owner] : c.lock_owners) {
     while (!owner->states.empty()) RemoveLockState(owner->states.back());
@@ -426,9 +427,136 @@ nfsstat4 StateManager::ReclaimComplete(uint64_t clientid) {
 
 // ---- Open state ----
 
+// ---- NFSv4.0 seqids and the per-owner reply cache ----
+//
+// RFC 7530 section 9.1.7: a state-owner's request with seqid L+1 (L the
+// last one) is executed and, whatever its outcome except the few errors
+// listed there (BAD_STATEID, STALE_STATEID, BAD_SEQID, ...), consumes the
+// seqid; a duplicate of the last request (seqid L) gets the stored reply
+// (section 9.1.8); anything else is NFS4ERR_BAD_SEQID. We also require the
+// duplicate to be the same operation, so a different op that reuses L is
+// BAD_SEQID rather than the answer to something else.
+//
+// CLOSE, OPEN_DOWNGRADE, OPEN_CONFIRM, LOCK and LOCKU name their owner only
+// through a stateid, and a CLOSE's stateid is gone once it succeeded: a
+// retransmitted CLOSE must still find its owner. Each open-owner therefore
+// remembers the `other` of the open its last reply closed, indexed in
+// closed_; the entry goes as soon as the owner's seqid moves on, since only
+// the last request can be replayed. That bounds closed_ by the number of
+// open-owners, which (with their cached replies) stay until their client
+// goes; RFC 7530 section 9.1.10 permits releasing owners without state
+// earlier, which PruneIdleOpenOwners does when a client has very many.
+
+namespace {
+// Open-owners of one client beyond which those without opens are released.
+constexpr size_t kMaxOpenOwnersPerClient = 1024;
+}  // namespace
+
+std::optional<nfsstat4> StateManager::CheckSeqid(const SeqidOwner& o, uint32_t seqid,
+                                                 uint32_t opnum, SeqidAdmission* adm) {
+  if (seqid == o.seqid) {
+    // The original may still be running (a retransmission on a new
+    // connection): the client tries again later and then gets its reply.
+    if (o.pending_op != 0) return o.pending_op == opnum ? NFS4ERR_DELAY : NFS4ERR_BAD_SEQID;
+    if (o.last_reply && o.last_reply->opnum == opnum) {
+      adm->replay = o.last_reply;
+      return NFS4_OK;
+    }
+    return NFS4ERR_BAD_SEQID;
+  }
+  if (seqid != o.seqid + 1) return NFS4ERR_BAD_SEQID;
+  return std::nullopt;
+}
+
+void StateManager::Admit(OpenOwner& o, uint32_t seqid, uint32_t opnum, SeqidAdmission* adm) {
+  ForgetClosed(o);
+  o.seqid = seqid;
+  o.last_reply.reset();
+  o.pending_op = opnum;
+  adm->save_for = OwnerKey{false, o.clientid, o.owner, seqid};
+}
+
+void StateManager::Admit(LockOwner& o, uint32_t seqid, uint32_t opnum, SeqidAdmission* adm) {
+  o.seqid = seqid;
+  o.last_reply.reset();
+  o.pending_op = opnum;
+  adm->save_for = OwnerKey{true, o.clientid, o.owner, seqid};
+}
+
+void StateManager::SaveOwnerReply(const OwnerKey& key, uint32_t opnum, nfsstat4 status,
+                                  std::span<const uint8_t> body,
+                                  const std::optional<vfs::Handle>& cfh) {
+  std::lock_guard lock(mu_);
+  Client* c = FindClient(key.clientid);
+  if (!c) return;
+  SeqidOwner* o = nullptr;
+  if (key.lock_owner) {
+    auto it = c->lock_owners.find(key.owner);
+    if (it != c->lock_owners.end()) o = it->second.get();
+  } else {
+    auto it = c->open_owners.find(key.owner);
+    if (it != c->open_owners.end()) o = it->second.get();
+  }
+  // Gone, or a later request was admitted meanwhile: this reply is stale.
+  if (!o || o->seqid != key.seqid || o->pending_op != opnum) return;
+  o->pending_op = 0;
+  if (body.size() > kMaxOwnerReplyBody) return;
+  OwnerReply r;
+  r.opnum = opnum;
+  r.status = status;
+  r.body.assign(body.begin(), body.end());
+  r.cfh = cfh;
+  o->last_reply = std::move(r);
+}
+
+StateManager::OpenOwner* StateManager::OpenOwnerOf(const StateOther& other) {
+  if (auto it = opens_.find(other); it != opens_.end()) return it->second->owner;
+  if (auto it = closed_.find(other); it != closed_.end()) return it->second;
+  return nullptr;
+}
+
+void StateManager::ForgetClosed(OpenOwner& o) {
+  if (!o.closed) return;
+  closed_.erase(*o.closed);
+  o.closed.reset();
+}
+
+void StateManager::PruneIdleOpenOwners(Client& c, const OpenOwner* keep) {
+  if (c.open_owners.size() < kMaxOpenOwnersPerClient) return;
+  for (auto it = c.open_owners.begin(); it != c.open_owners.end();) {
+    OpenOwner& o = *it->second;
+    if (&o != keep && o.opens.empty() && o.pending_op == 0) {
+      ForgetClosed(o);
+      it = c.open_owners.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+nfsstat4 StateManager::BeginOpenStateOp(const Stateid& sid, uint32_t seqid, uint32_t opnum,
+                                        const FileHandle* file, SeqidAdmission* adm,
+                                        OpenState** out) {
+  OpenOwner* o = sid.IsSpecial() ? nullptr : OpenOwnerOf(sid.other);
+  if (o) {
+    Client* c = FindClient(o->clientid);
+    if (!c) return NFS4ERR_BAD_STATEID;
+    if (Expired(*c)) return NFS4ERR_EXPIRED;
+    if (auto s = CheckSeqid(*o, seqid, opnum, adm)) {
+      if (*s == NFS4_OK) c->last_renew = clock_.Monotonic();
+      return *s;
+    }
+  }
+  // Unknown and stale stateids leave the seqid alone; an old one does not.
+  nfsstat4 s = LookupOpen(0, 0, sid, out);
+  if (s == NFS4_OK && file && !((*out)->file == *file)) return NFS4ERR_BAD_STATEID;
+  if (o && (s == NFS4_OK || s == NFS4ERR_OLD_STATEID)) Admit(*o, seqid, opnum, adm);
+  return s;
+}
+
 nfsstat4 StateManager::BeginOpen(uint32_t minorversion, uint64_t clientid,
                                  std::span<const uint8_t> owner_bytes, uint32_t seqid,
-                                 std::optional<OwnerReply>* replay) {
+                                 SeqidAdmission* adm) {
   std::lock_guard lock(mu_);
   Client* c = nullptr;
   if (nfsstat4 s = CheckClientId(clientid, &c); s != NFS4_OK) return s;
@@ -437,42 +565,28 @@ nfsstat4 StateManager::BeginOpen(uint32_t minorversion, uint64_t clientid,
   std::string key = ToKey(owner_bytes);
   auto it = c->open_owners.find(key);
   if (it == c->open_owners.end()) {
-    auto o = std::make_unique<OpenOwner>();
-    o->clientid = clientid;
-    o->owner = key;
-    o->seqid = seqid;
-    o->confirmed = minorversion >= 1;
-    c->open_owners.emplace(key, std::move(o));
+    PruneIdleOpenOwners(*c, nullptr);
+    auto fresh = std::make_unique<OpenOwner>();
+    OpenOwner& o = *fresh;
+    o.clientid = clientid;
+    o.owner = key;
+    o.seqid = seqid;
+    o.confirmed = minorversion >= 1;
+    c->open_owners.emplace(key, std::move(fresh));
+    if (minorversion == 0) Admit(o, seqid, OP_OPEN, adm);
     return NFS4_OK;
   }
   if (minorversion >= 1) return NFS4_OK;
   OpenOwner& o = *it->second;
-  if (!o.confirmed && o.opens.empty()) {
+  const bool duplicate = seqid == o.seqid && (o.pending_op != 0 || o.last_reply);
+  if (!o.confirmed && o.opens.empty() && !duplicate) {
     // RFC 7530 section 16.18.5: an unconfirmed owner may start over.
-    o.seqid = seqid;
+    Admit(o, seqid, OP_OPEN, adm);
     return NFS4_OK;
   }
-  if (seqid == o.seqid && o.last_open_reply) {
-    *replay = o.last_open_reply;
-    return NFS4_OK;
-  }
-  if (seqid != o.seqid + 1) return NFS4ERR_BAD_SEQID;
-  o.seqid = seqid;
-  o.last_open_reply.reset();  // until SaveOpenReply, a replay is BAD_SEQID
+  if (auto s = CheckSeqid(o, seqid, OP_OPEN, adm)) return *s;
+  Admit(o, seqid, OP_OPEN, adm);
   return NFS4_OK;
-}
-
-void StateManager::SaveOpenReply(uint64_t clientid, std::span<const uint8_t> owner,
-                                 nfsstat4 status, std::span<const uint8_t> body) {
-  std::lock_guard lock(mu_);
-  Client* c = FindClient(clientid);
-  if (!c) return;
-  auto it = c->open_owners.find(ToKey(owner));
-  if (it == c->open_owners.end()) return;
-  OwnerReply r;
-  r.status = status;
-  r.body.assign(body.begin(), body.end());
-  it->second->last_open_reply = std::move(r);
 }
 
 bool StateManager::ShareConflict(const FileHandle& file, const OpenOwner* self, uint32_t access,
@@ -560,13 +674,14 @@ nfsstat4 StateManager::LookupOpen(uint32_t minorversion, uint64_t clientid, cons
   return NFS4_OK;
 }
 
-nfsstat4 StateManager::OpenConfirm(const Stateid& stateid, uint32_t seqid, Stateid* out) {
+nfsstat4 StateManager::OpenConfirm(const Stateid& stateid, uint32_t seqid, SeqidAdmission* adm,
+                                   Stateid* out) {
   std::lock_guard lock(mu_);
   OpenState* st = nullptr;
-  if (nfsstat4 s = LookupOpen(0, 0, stateid, &st); s != NFS4_OK) return s;
+  if (nfsstat4 s = BeginOpenStateOp(stateid, seqid, OP_OPEN_CONFIRM, nullptr, adm, &st);
+      s != NFS4_OK || adm->replay)
+    return s;
   OpenOwner& o = *st->owner;
-  if (seqid != o.seqid + 1) return NFS4ERR_BAD_SEQID;
-  o.seqid = seqid;
   if (o.confirmed) return NFS4ERR_BAD_STATEID;
   o.confirmed = true;
   st->seqid++;
@@ -575,15 +690,14 @@ nfsstat4 StateManager::OpenConfirm(const Stateid& stateid, uint32_t seqid, State
 }
 
 nfsstat4 StateManager::OpenDowngrade(uint32_t minorversion, uint64_t clientid,
-                                     const Stateid& stateid, uint32_t seqid, uint32_t share_access, uint32_t share_deny,
-                                     Stateid* out) {
+                                     const Stateid& stateid, uint32_t seqid, uint32_t share_access,
+                                     uint32_t share_deny, SeqidAdmission* adm, Stateid* out) {
   std::lock_guard lock(mu_);
   OpenState* st = nullptr;
-  if (nfsstat4 s = LookupOpen(minorversion, clientid, stateid, &st); s != NFS4_OK) return s;
-  if (minorversion == 0) {
-    if (seqid != st->owner->seqid + 1) return NFS4ERR_BAD_SEQID;
-    st->owner->seqid = seqid;
-  }
+  nfsstat4 s = minorversion == 0
+                   ? BeginOpenStateOp(stateid, seqid, OP_OPEN_DOWNGRADE, nullptr, adm, &st)
+                   : LookupOpen(minorversion, clientid, stateid, &st);
+  if (s != NFS4_OK || adm->replay) return s;
   // RFC 8881 section 18.18.3: only to a subset of what is held, and to
   // modes this owner actually opened the file with.
   if ((share_access & ~st->share_access) || (share_deny & ~st->share_deny) || share_access == 0 ||
@@ -598,17 +712,22 @@ nfsstat4 StateManager::OpenDowngrade(uint32_t minorversion, uint64_t clientid,
 }
 
 nfsstat4 StateManager::Close(uint32_t minorversion, uint64_t clientid, const Stateid& stateid,
-                             uint32_t seqid, Stateid* out) {
+                             uint32_t seqid, SeqidAdmission* adm, Stateid* out) {
   std::lock_guard lock(mu_);
   OpenState* st = nullptr;
-  if (nfsstat4 s = LookupOpen(minorversion, clientid, stateid, &st); s != NFS4_OK) return s;
+  nfsstat4 s = minorversion == 0 ? BeginOpenStateOp(stateid, seqid, OP_CLOSE, nullptr, adm, &st)
+                                 : LookupOpen(minorversion, clientid, stateid, &st);
+  if (s != NFS4_OK || adm->replay) return s;
   // RFC 8881 section 18.2.3: locks must be released first.
   for (const LockState* ls : st->locks)
     if (!ls->ranges.empty()) return NFS4ERR_LOCKS_HELD;
   if (minorversion == 0) {
-    if (seqid != st->owner->seqid + 1) return NFS4ERR_BAD_SEQID;
-    st->owner->seqid = seqid;
     *out = {st->seqid + 1, st->other};
+    // Keep the owner findable by this stateid while the CLOSE is its last
+    // reply (see "NFSv4.0 seqids" above).
+    OpenOwner& o = *st->owner;
+    o.closed = st->other;
+    closed_[st->other] = &o;
   } else {
     // RFC 8881 section 18.2.4: return the invalid special stateid.
     *out = Stateid::Invalid();

@@ -98,11 +98,43 @@ struct LockArgs {
   uint32_t lock_seqid = 0;
 };
 
-// The last reply to a 4.0 open-owner's seqid-mutating request, answered
-// again when the same seqid is retransmitted (RFC 7530 section 9.1.9).
+// NFSv4.0 per-owner replay (RFC 7530 sections 9.1.7 and 9.1.8). Every
+// seqid-mutating operation (OPEN, OPEN_CONFIRM, OPEN_DOWNGRADE, CLOSE: the
+// open-owner's seqid; LOCK: the open-owner's for a new lock-owner, else the
+// lock-owner's; LOCKU: the lock-owner's) goes through one check: seqid L+1
+// is admitted and consumes the seqid, a retransmission of the last request
+// (seqid L, same operation) is answered with the reply saved for it, all
+// else is NFS4ERR_BAD_SEQID. The state layer decides; the COMPOUND
+// dispatcher saves and replays the bytes (see CompoundState::seqid_op), so
+// no operation keeps its own copy of this logic. 4.1 has sessions instead.
+
+// The reply to an owner's last admitted request.
 struct OwnerReply {
+  uint32_t opnum = 0;
   nfsstat4 status = NFS4_OK;
   xdr::Buffer body;  // the op's result after its status
+  // The current file handle after the op (OPEN sets it: a replayed OPEN
+  // must leave the same file current for the GETFH that follows it).
+  std::optional<vfs::Handle> cfh;
+};
+// Bodies are small (a stateid; OPEN4resok is ~60 bytes); the largest,
+// LOCK4denied with a 1 KiB owner, is not kept: its retransmission is then
+// NFS4ERR_BAD_SEQID, which a client handles as for a lost reply.
+inline constexpr size_t kMaxOwnerReplyBody = 1024;
+
+// Names a 4.0 state-owner (it is looked up again when the reply is saved:
+// the owner may be gone by then, with its client).
+struct OwnerKey {
+  bool lock_owner = false;  // false: an open-owner
+  uint64_t clientid = 0;
+  std::string owner;
+  uint32_t seqid = 0;  // the seqid admitted
+};
+
+// The outcome of a 4.0 seqid check, for the dispatcher. At most one is set.
+struct SeqidAdmission {
+  std::optional<OwnerReply> replay;  // answer with this; nothing was executed
+  std::optional<OwnerKey> save_for;  // the seqid was consumed: save the reply
 };
 
 struct OpenResult {
@@ -177,24 +209,31 @@ class StateManager {
   // it (RFC 7530 section 9.1.7: errors after this point still consume the
   // seqid). Call before any work of OPEN.
   // A retransmission of the owner's last OPEN (same seqid) returns OK with
-  // *replay filled: answer with it and do nothing else.
+  // adm->replay filled: answer with it and do nothing else.
+  //
+  // The 4.0 operations below take a SeqidAdmission: OK with adm->replay set
+  // means "a retransmission, answered from the cache, nothing done"; once
+  // the seqid is consumed adm->save_for is set (also when an error follows)
+  // and the caller must hand the op's reply to SaveOwnerReply.
+  // NFS4ERR_DELAY: the request with this seqid is still being executed.
   nfsstat4 BeginOpen(uint32_t minorversion, uint64_t clientid, std::span<const uint8_t> owner,
-                     uint32_t seqid, std::optional<OwnerReply>* replay);
-  // Remembers the reply to the 4.0 OPEN that BeginOpen admitted.
-  void SaveOpenReply(uint64_t clientid, std::span<const uint8_t> owner, nfsstat4 status,
-                     std::span<const uint8_t> body);
+                     uint32_t seqid, SeqidAdmission* adm);
+  // Remembers the reply to a 4.0 request admitted for `key` (replacing the
+  // previous one). Bodies over kMaxOwnerReplyBody are not kept.
+  void SaveOwnerReply(const OwnerKey& key, uint32_t opnum, nfsstat4 status,
+                      std::span<const uint8_t> body, const std::optional<vfs::Handle>& cfh);
   // Records an open (or upgrades the owner's open of the same file).
   // REQUIRES: BeginOpen succeeded for this owner.
   NfsResult<OpenResult> Open(uint32_t minorversion, uint64_t clientid,
                              std::span<const uint8_t> owner, const FileHandle& file,
                              uint32_t share_access, uint32_t share_deny);
-  nfsstat4 OpenConfirm(const Stateid& stateid, uint32_t seqid, Stateid* out);
+  nfsstat4 OpenConfirm(const Stateid& stateid, uint32_t seqid, SeqidAdmission* adm, Stateid* out);
   // `clientid`: the 4.1 session's client (ignored for 4.0).
   nfsstat4 OpenDowngrade(uint32_t minorversion, uint64_t clientid, const Stateid& stateid,
-                         uint32_t seqid,
-                         uint32_t share_access, uint32_t share_deny, Stateid* out);
+                         uint32_t seqid, uint32_t share_access, uint32_t share_deny,
+                         SeqidAdmission* adm, Stateid* out);
   nfsstat4 Close(uint32_t minorversion, uint64_t clientid, const Stateid& stateid, uint32_t seqid,
-                 Stateid* out);
+                 SeqidAdmission* adm, Stateid* out);
   // Validates a stateid given to READ/WRITE/SETATTR for `file`.
   // `clientid` is the 4.1 session's client (ignored for 4.0).
   NfsResult<IoStateCheck> CheckIoStateid(uint32_t minorversion, uint64_t clientid,
@@ -202,11 +241,14 @@ class StateManager {
                                          bool for_write);
   // ---- Byte-range locks (RFC 8881 sections 9.4-9.6, 18.10-18.12) ----
   // Advisory POSIX locks. `denied` is filled when the result is DENIED.
-  NfsResult<Stateid> Lock(const LockArgs& args, const FileHandle& file, LockDenied* denied);
+  // 4.0: see SeqidAdmission above (a replay returns an empty Stateid).
+  NfsResult<Stateid> Lock(const LockArgs& args, const FileHandle& file, LockDenied* denied,
+                          SeqidAdmission* adm);
   nfsstat4 LockTest(uint64_t clientid, std::span<const uint8_t> owner, const FileHandle& file,
                     bool write, uint64_t offset, uint64_t length, LockDenied* denied);
   nfsstat4 Unlock(uint32_t minorversion, uint64_t clientid, const Stateid& stateid, uint32_t seqid,
-                  const FileHandle& file, uint64_t offset, uint64_t length, Stateid* out);
+                  const FileHandle& file, uint64_t offset, uint64_t length, SeqidAdmission* adm,
+                  Stateid* out);
 
   // TEST_STATEID's per-stateid answer.
   nfsstat4 TestStateid(uint64_t clientid, const Stateid& stateid);
@@ -226,10 +268,15 @@ class StateManager {
     uint64_t end = 0;
     bool write = false;
   };
-  struct LockOwner {
+  // The 4.0 sequencing state every state-owner has (RFC 7530 section 9.1.7).
+  struct SeqidOwner {
     uint64_t clientid = 0;
     std::string owner;
-    uint32_t seqid = 0;  // 4.0: last seqid seen
+    uint32_t seqid = 0;                     // last seqid seen
+    uint32_t pending_op = 0;                // admitted, its reply not saved yet
+    std::optional<OwnerReply> last_reply;   // the reply to `seqid`
+  };
+  struct LockOwner : SeqidOwner {
     std::vector<LockState*> states;
   };
   struct LockState {
@@ -240,12 +287,10 @@ class StateManager {
     FileHandle file;
     std::vector<LockRange> ranges;
   };
-  struct OpenOwner {
-    uint64_t clientid = 0;
-    std::string owner;
-    uint32_t seqid = 0;     // 4.0: last seqid seen
+  struct OpenOwner : SeqidOwner {
     bool confirmed = false; // 4.0
-    std::optional<OwnerReply> last_open_reply;  // 4.0: reply to OPEN with `seqid`
+    // 4.0: the open its last reply (a CLOSE) removed; a key of closed_.
+    std::optional<StateOther> closed;
     std::vector<OpenState*> opens;
   };
   struct OpenState {
@@ -305,6 +350,31 @@ class StateManager {
   // 4.1: the stateid must belong to `clientid`, the session's client.
   nfsstat4 LookupOpen(uint32_t minorversion, uint64_t clientid, const Stateid& sid,
                       OpenState** out);  // REQUIRES: mu_
+  // RFC 7530 section 9.1.7 for `o`: nullopt to go on with seqid L+1 (not
+  // consumed yet: see Admit), or the status to answer now (OK: a replay,
+  // adm->replay filled; BAD_SEQID; DELAY). REQUIRES: mu_
+  std::optional<nfsstat4> CheckSeqid(const SeqidOwner& o, uint32_t seqid, uint32_t opnum,
+                                     SeqidAdmission* adm);
+  // Consumes `seqid` for `o`: its saved reply goes, this op's is expected.
+  void Admit(OpenOwner& o, uint32_t seqid, uint32_t opnum, SeqidAdmission* adm);  // REQUIRES: mu_
+  void Admit(LockOwner& o, uint32_t seqid, uint32_t opnum, SeqidAdmission* adm);  // REQUIRES: mu_
+  // The seqid handling of a 4.0 op on an open (lock) stateid: finds the
+  // owner (of an open also after its CLOSE), answers a replay, else looks
+  // the state up (LookupOpen / LookupLock; `file`, if given, must match) and
+  // consumes the seqid unless the stateid is unknown, stale or of another
+  // file. OK with adm->replay: answer from the cache. REQUIRES: mu_
+  nfsstat4 BeginOpenStateOp(const Stateid& sid, uint32_t seqid, uint32_t opnum,
+                            const FileHandle* file, SeqidAdmission* adm, OpenState** out);
+  nfsstat4 BeginLockStateOp(const Stateid& sid, uint32_t seqid, uint32_t opnum,
+                            const FileHandle* file, SeqidAdmission* adm, LockState** out);
+  // The open-owner of an open stateid, or of one its last reply closed
+  // (nullptr: neither). REQUIRES: mu_
+  OpenOwner* OpenOwnerOf(const StateOther& other);
+  // Drops an owner's entry in closed_. REQUIRES: mu_
+  void ForgetClosed(OpenOwner& o);
+  // Bounds a client's open-owners without opens (RFC 7530 section 9.1.10
+  // lets the server release them). REQUIRES: mu_
+  void PruneIdleOpenOwners(Client& c, const OpenOwner* keep);
   bool Expired(const Client& c) const;
   bool HasState(const Client& c) const;  // sessions or opens
   bool MakeRoomForClient();               // REQUIRES: mu_
@@ -324,6 +394,10 @@ class StateManager {
   std::unordered_multimap<FileHandle, OpenState*, FileKeyHash> opens_by_file_;  // GUARDED_BY(mu_)
   std::unordered_map<StateOther, std::unique_ptr<LockState>, OtherHash> locks_;  // GUARDED_BY(mu_)
   std::unordered_multimap<FileHandle, LockState*, FileKeyHash> locks_by_file_;  // GUARDED_BY(mu_)
+  // 4.0: the stateid `other` of each open a CLOSE removed, while that CLOSE
+  // is its open-owner's last reply, so a retransmitted CLOSE still finds the
+  // owner (RFC 7530 section 9.1.8). At most one entry per open-owner.
+  std::unordered_map<StateOther, OpenOwner*, OtherHash> closed_;  // GUARDED_BY(mu_)
 };
 
 }  // namespace elfs::nfs4::state
