@@ -155,8 +155,14 @@ NfsResult<Stateid> StateManager::Lock(const LockArgs& a, const FileHandle& file,
       slot->owner = ToKey(a.owner);
       slot->seqid = a.lock_seqid;
     } else if (v40) {
-      // A lock-owner already known: its state must be used instead.
-      return NfsErr(NFS4ERR_BAD_SEQID);
+      // A lock-owner already known. A client whose first LOCK was denied
+      // holds no lock stateid for it and must come again through the open
+      // (the Linux client does): accept that and restart the owner's seqid
+      // from this request. An owner that holds locks on this file must use
+      // its lock stateid instead.
+      for (const LockState* existing : slot->states)
+        if (existing->file == file && !existing->ranges.empty()) return NfsErr(NFS4ERR_BAD_SEQID);
+      slot->seqid = a.lock_seqid;
     }
     for (LockState* existing : slot->states)
       if (existing->file == file) ls = existing;

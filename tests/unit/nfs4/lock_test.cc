@@ -255,5 +255,30 @@ TEST_F(OpLock, LockSeqids40) {
   EXPECT_EQ(ok.status, st::OK);
 }
 
+TEST_F(OpLock, DeniedNewLockOwnerMayComeAgainThroughTheOpen40) {
+  // A 4.0 client whose first LOCK was denied has no lock stateid, so it
+  // retries with new_lock_owner again; that must work once the range is free.
+  Client40 c = NewClient40("c40");
+  auto open_confirmed = [&](const char* owner) {
+    OpenArgs a{.seqid = 1, .access = SHARE_ACCESS_BOTH, .clientid = c.clientid, .owner = owner,
+               .name = "f"};
+    Reply op = RunRaw(Compound(0).PutRootFh().Open(a).GetFh());
+    Reply conf = RunRaw(Compound(0).PutFh(op.Fh(2)).OpenConfirm(op.Open(1).stateid, 2));
+    return std::make_pair(op.Fh(2), conf.StateidRes(1));
+  };
+  auto [fh, osid1] = open_confirmed("o1");
+  auto [fh2, osid2] = open_confirmed("o2");
+  Reply held = RunRaw(Compound(0).PutFh(fh).LockNew(WRITE_LT, 0, 10, 3, osid1, 0, c.clientid, "a"));
+  ASSERT_EQ(held.status, st::OK);
+  EXPECT_EQ(RunRaw(Compound(0).PutFh(fh).LockNew(WRITE_LT, 0, 10, 3, osid2, 0, c.clientid, "b"))
+                .last_status(),
+            st::DENIED);
+  ASSERT_EQ(RunRaw(Compound(0).PutFh(fh).LockU(WRITE_LT, 1, held.StateidRes(1), 0, 10)).status,
+            st::OK);
+  Reply again =
+      RunRaw(Compound(0).PutFh(fh).LockNew(WRITE_LT, 0, 10, 4, osid2, 0, c.clientid, "b"));
+  EXPECT_EQ(again.status, st::OK);
+}
+
 }  // namespace
 }  // namespace elfs::nfs4::test
