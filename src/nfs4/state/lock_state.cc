@@ -56,6 +56,7 @@ nfsstat4 StateManager::LookupLock(uint32_t minorversion, uint64_t clientid, cons
   if (it == locks_.end()) {
     uint32_t epoch;
     std::memcpy(&epoch, sid.other.data(), 4);
+    if (revoked_states_.count(sid.other)) return NFS4ERR_EXPIRED;
     return epoch != boot_epoch_ && minorversion == 0 ? NFS4ERR_STALE_STATEID : NFS4ERR_BAD_STATEID;
   }
   LockState* ls = it->second.get();
@@ -105,7 +106,7 @@ bool StateManager::FindLockConflict(const FileHandle& file, uint64_t clientid,
     const Client* c = FindClient(it->second->owner->clientid);
     if (c && c->clientid != clientid && Expired(*c)) expired.push_back(c->clientid);
   }
-  for (uint64_t id : expired) RemoveClient(id);
+  for (uint64_t id : expired) RevokeClient(id, Why::kLeaseLapsed);
 
   range = locks_by_file_.equal_range(file);
   for (auto it = range.first; it != range.second; ++it) {

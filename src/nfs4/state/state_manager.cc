@@ -75,7 +75,7 @@ nfsstat4 StateManager::CheckClientId(uint64_t clientid, Client** out) {
   Client* c = FindClient(clientid);
   if (!c) {
     // RFC 7530 section 9.1.3: an id from another boot is STALE.
-    return NFS4ERR_STALE_CLIENTID;
+    return revoked_clients_.count(clientid) ? NFS4ERR_EXPIRED : NFS4ERR_STALE_CLIENTID;
   }
   if (c->minorversion == 0 && Expired(*c)) {
     // The lease ran out: the client must establish a new one. The record
@@ -116,6 +116,32 @@ void StateManager::RemoveClient(uint64_t clientid) {
   clients_.erase(it);
 }
 
+void StateManager::RevokeClient(uint64_t clientid, Why why) {
+  constexpr size_t kMaxRevokedClients = 4096, kMaxRevokedStates = 65536;
+  auto it = clients_.find(clientid);
+  if (it == clients_.end()) return;
+  auto remember_state = [this](const StateOther& o) {
+    if (!revoked_states_.insert(o).second) return;
+    revoked_states_order_.push_back(o);
+    if (revoked_states_order_.size() > kMaxRevokedStates) {
+      revoked_states_.erase(revoked_states_order_.front());
+      revoked_states_order_.pop_front();
+    }
+  };
+  for (auto& [name, owner] : it->second->open_owners)
+    for (const OpenState* st : owner->opens) remember_state(st->other);
+  for (auto& [name, owner] : it->second->lock_owners)
+    for (const LockState* ls : owner->states) remember_state(ls->other);
+  if (why == Why::kLeaseLapsed && revoked_clients_.insert(clientid).second) {
+    revoked_clients_order_.push_back(clientid);
+    if (revoked_clients_order_.size() > kMaxRevokedClients) {
+      revoked_clients_.erase(revoked_clients_order_.front());
+      revoked_clients_order_.pop_front();
+    }
+  }
+  RemoveClient(clientid);
+}
+
 void StateManager::ExpireLeases() {
   std::lock_guard lock(mu_);
   std::vector<uint64_t> dead;
@@ -127,7 +153,7 @@ void StateManager::ExpireLeases() {
         (!c->confirmed && Expired(*c)))
       dead.push_back(id);
   }
-  for (uint64_t id : dead) RemoveClient(id);
+  for (uint64_t id : dead) RevokeClient(id, Why::kLeaseLapsed);
 }
 
 bool StateManager::MakeRoomForClient() {
@@ -195,7 +221,8 @@ nfsstat4 StateManager::SetClientIdConfirm(uint64_t clientid, const Verifier& con
   if (!(c->principal == who)) return NFS4ERR_CLID_INUSE;
   if (!c->confirmed) {
     // The client rebooted: its earlier confirmed record and state go.
-    if (Client* old = FindConfirmed(c->owner); old && old != c) RemoveClient(old->clientid);
+    if (Client* old = FindConfirmed(c->owner); old && old != c)
+      RevokeClient(old->clientid, Why::kClientRebooted);
     c->confirmed = true;
   }
   c->last_renew = clock_.Monotonic();
@@ -313,7 +340,8 @@ NfsResult<StateManager::CreateSessionResult> StateManager::CreateSession(
   session->slots.resize(session->fore.maxrequests);
 
   if (!c->confirmed) {
-    if (Client* old = FindConfirmed(c->owner); old && old != c) RemoveClient(old->clientid);
+    if (Client* old = FindConfirmed(c->owner); old && old != c)
+      RevokeClient(old->clientid, Why::kClientRebooted);
     c->confirmed = true;
   }
   c->cs_sequence++;
@@ -599,7 +627,7 @@ bool StateManager::ShareConflict(const FileHandle& file, const OpenOwner* self, 
     const Client* c = FindClient(it->second->owner->clientid);
     if (c && Expired(*c) && (!self || c->clientid != self->clientid)) expired.push_back(c->clientid);
   }
-  for (uint64_t id : expired) RemoveClient(id);
+  for (uint64_t id : expired) RevokeClient(id, Why::kLeaseLapsed);
   range = opens_by_file_.equal_range(file);
   for (auto it = range.first; it != range.second; ++it) {
     const OpenState* other = it->second;
@@ -657,8 +685,10 @@ nfsstat4 StateManager::LookupOpen(uint32_t minorversion, uint64_t clientid, cons
   auto it = opens_.find(sid.other);
   // STALE_STATEID tells 4.0 clients to recover; 4.1 has only BAD_STATEID
   // (RFC 8881 section 8.2.2).
-  if (it == opens_.end())
+  if (it == opens_.end()) {
+    if (revoked_states_.count(sid.other)) return NFS4ERR_EXPIRED;
     return epoch != boot_epoch_ && minorversion == 0 ? NFS4ERR_STALE_STATEID : NFS4ERR_BAD_STATEID;
+  }
   OpenState* st = it->second.get();
   Client* c = FindClient(st->owner->clientid);
   if (!c) return NFS4ERR_BAD_STATEID;

@@ -21,6 +21,8 @@
 #include <span>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
+#include <deque>
 #include <vector>
 
 #include "common/clock.h"
@@ -335,6 +337,12 @@ class StateManager {
   Client* FindConfirmed(const std::string& owner);    // REQUIRES: mu_
   Client* FindUnconfirmed(const std::string& owner);  // REQUIRES: mu_
   void RemoveClient(uint64_t clientid);     // REQUIRES: mu_; drops all its state
+  // Removes a client whose lease lapsed (or that rebooted), remembering its
+  // stateids, and for a lapsed lease its id, so later use of them is
+  // NFS4ERR_EXPIRED, not BAD or STALE (RFC 7530 sections 9.6.3, 16.30.5).
+  // A rebooted client's old id is simply unknown (STALE_CLIENTID).
+  enum class Why { kLeaseLapsed, kClientRebooted };
+  void RevokeClient(uint64_t clientid, Why why);  // REQUIRES: mu_
   void RemoveOpen(OpenState* st);           // REQUIRES: mu_; and its lock states
   void RemoveLockState(LockState* ls);      // REQUIRES: mu_
   // Finds a lock state for a stateid with the seqid rules (see LookupOpen).
@@ -393,6 +401,11 @@ class StateManager {
   std::unordered_map<StateOther, std::unique_ptr<OpenState>, OtherHash> opens_;  // GUARDED_BY(mu_)
   std::unordered_multimap<FileHandle, OpenState*, FileKeyHash> opens_by_file_;  // GUARDED_BY(mu_)
   std::unordered_map<StateOther, std::unique_ptr<LockState>, OtherHash> locks_;  // GUARDED_BY(mu_)
+  // Tombstones of revoked clients and their stateids, oldest dropped first.
+  std::unordered_set<uint64_t> revoked_clients_;                      // GUARDED_BY(mu_)
+  std::deque<uint64_t> revoked_clients_order_;                        // GUARDED_BY(mu_)
+  std::unordered_set<StateOther, OtherHash> revoked_states_;          // GUARDED_BY(mu_)
+  std::deque<StateOther> revoked_states_order_;                       // GUARDED_BY(mu_)
   std::unordered_multimap<FileHandle, LockState*, FileKeyHash> locks_by_file_;  // GUARDED_BY(mu_)
   // 4.0: the stateid `other` of each open a CLOSE removed, while that CLOSE
   // is its open-owner's last reply, so a retransmitted CLOSE still finds the

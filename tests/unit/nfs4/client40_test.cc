@@ -135,3 +135,30 @@ TEST_F(OpReleaseLockOwner, WithNoLocksSucceeds) {
 
 }  // namespace
 }  // namespace elfs::nfs4::test
+
+namespace elfs::nfs4::test {
+namespace {
+
+class LeaseExpiry40 : public Nfs4Test {};
+
+TEST_F(LeaseExpiry40, RevokedClientAndItsStateidsAreExpired) {
+  // RFC 7530 section 9.6.3: after the lease lapses and the server revoked
+  // the state, the client learns so from NFS4ERR_EXPIRED (not BAD/STALE).
+  MakeFile("f", "abc", 0666);
+  Client40 c = NewClient40("lapsing");
+  OpenArgs a{.seqid = 1, .access = SHARE_ACCESS_BOTH, .clientid = c.clientid, .owner = "o",
+             .name = "f"};
+  Reply op = RunRaw(Compound(0).PutRootFh().Open(a).GetFh());
+  ASSERT_EQ(op.status, st::OK);
+  Reply conf = RunRaw(Compound(0).PutFh(op.Fh(2)).OpenConfirm(op.Open(1).stateid, 2));
+  ASSERT_EQ(conf.status, st::OK);
+  Stateid4 sid = conf.StateidRes(1);
+  // Three leases later another client arrives; the sweep revokes the first.
+  clock_.Advance(std::chrono::seconds(3 * 90));
+  NewClient40("newcomer");
+  EXPECT_EQ(RunRaw(Compound(0).Renew(c.clientid)).status, st::EXPIRED);
+  EXPECT_EQ(RunRaw(Compound(0).PutFh(op.Fh(2)).Read(sid, 0, 3)).last_status(), st::EXPIRED);
+}
+
+}  // namespace
+}  // namespace elfs::nfs4::test
