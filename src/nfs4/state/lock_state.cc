@@ -82,13 +82,7 @@ nfsstat4 StateManager::BeginLockStateOp(const Stateid& sid, uint32_t seqid, uint
   if (!sid.IsSpecial())
     if (auto it = locks_.find(sid.other); it != locks_.end()) o = it->second->owner;
   if (o) {
-    Client* c = FindClient(o->clientid);
-    if (!c) return NFS4ERR_BAD_STATEID;
-    if (Expired(*c)) return NFS4ERR_EXPIRED;
-    if (auto s = CheckSeqid(*o, seqid, opnum, adm)) {
-      if (*s == NFS4_OK) c->last_renew = clock_.Monotonic();
-      return *s;
-    }
+    if (auto s = CheckStateOwnerSeqid(*o, seqid, opnum, adm)) return *s;
   }
   nfsstat4 s = LookupLock(0, 0, sid, out);
   if (s == NFS4_OK && file && !((*out)->file == *file)) return NFS4ERR_BAD_STATEID;

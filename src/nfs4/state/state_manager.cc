@@ -496,6 +496,16 @@ std::optional<nfsstat4> StateManager::CheckSeqid(const SeqidOwner& o, uint32_t s
   return std::nullopt;
 }
 
+std::optional<nfsstat4> StateManager::CheckStateOwnerSeqid(const SeqidOwner& o, uint32_t seqid,
+                                                           uint32_t opnum, SeqidAdmission* adm) {
+  Client* c = FindClient(o.clientid);
+  if (!c) return NFS4ERR_BAD_STATEID;
+  if (Expired(*c)) return NFS4ERR_EXPIRED;
+  auto s = CheckSeqid(o, seqid, opnum, adm);
+  if (s == NFS4_OK) c->last_renew = clock_.Monotonic();
+  return s;
+}
+
 void StateManager::Admit(OpenOwner& o, uint32_t seqid, uint32_t opnum, SeqidAdmission* adm) {
   ForgetClosed(o);
   o.seqid = seqid;
@@ -567,13 +577,7 @@ nfsstat4 StateManager::BeginOpenStateOp(const Stateid& sid, uint32_t seqid, uint
                                         OpenState** out) {
   OpenOwner* o = sid.IsSpecial() ? nullptr : OpenOwnerOf(sid.other);
   if (o) {
-    Client* c = FindClient(o->clientid);
-    if (!c) return NFS4ERR_BAD_STATEID;
-    if (Expired(*c)) return NFS4ERR_EXPIRED;
-    if (auto s = CheckSeqid(*o, seqid, opnum, adm)) {
-      if (*s == NFS4_OK) c->last_renew = clock_.Monotonic();
-      return *s;
-    }
+    if (auto s = CheckStateOwnerSeqid(*o, seqid, opnum, adm)) return *s;
   }
   // Unknown and stale stateids leave the seqid alone; an old one does not.
   nfsstat4 s = LookupOpen(0, 0, sid, out);

@@ -363,6 +363,11 @@ class StateManager {
   // adm->replay filled; BAD_SEQID; DELAY). REQUIRES: mu_
   std::optional<nfsstat4> CheckSeqid(const SeqidOwner& o, uint32_t seqid, uint32_t opnum,
                                      SeqidAdmission* adm);
+  // CheckSeqid for the owner of a stateid, whose client must still hold its
+  // lease (BAD_STATEID without a client, EXPIRED); renews it on a decision
+  // of OK. Shared by BeginOpenStateOp and BeginLockStateOp. REQUIRES: mu_
+  std::optional<nfsstat4> CheckStateOwnerSeqid(const SeqidOwner& o, uint32_t seqid,
+                                               uint32_t opnum, SeqidAdmission* adm);
   // Consumes `seqid` for `o`: its saved reply goes, this op's is expected.
   void Admit(OpenOwner& o, uint32_t seqid, uint32_t opnum, SeqidAdmission* adm);  // REQUIRES: mu_
   void Admit(LockOwner& o, uint32_t seqid, uint32_t opnum, SeqidAdmission* adm);  // REQUIRES: mu_
