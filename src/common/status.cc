@@ -32,6 +32,7 @@ std::string_view ErrcName(Errc code) {
     case Errc::kTooBig: return "TooBig";
     case Errc::kBadXdr: return "BadXdr";
     case Errc::kUnavailable: return "Unavailable";
+    case Errc::kConflict: return "Conflict";
     case Errc::kInternal: return "Internal";
   }
   return "Unknown";

@@ -47,6 +47,7 @@ enum class Errc : uint8_t {
   kTooBig,         // request or reply too large
   kBadXdr,         // malformed wire data
   kUnavailable,    // temporarily unavailable; retry later
+  kConflict,       // a concurrent change won (compare-and-swap lost)
   kInternal,       // a bug: invariant broken
 };
 

@@ -32,6 +32,7 @@ nfsstat4 ToNfsStat(Errc code) {
     case Errc::kTooBig: return NFS4ERR_RESOURCE;
     case Errc::kBadXdr: return NFS4ERR_BADXDR;
     case Errc::kUnavailable: return NFS4ERR_DELAY;
+    case Errc::kConflict: return NFS4ERR_DELAY;
     case Errc::kInternal: return NFS4ERR_SERVERFAULT;
   }
   return NFS4ERR_SERVERFAULT;
