@@ -17,6 +17,7 @@
 #include "common/status.h"
 #include "nfs4/file_handle.h"
 #include "nfs4/state/state_manager.h"
+#include "store/store.h"
 #include "vfs/vfs.h"
 
 namespace elfs::nfs4 {
@@ -33,6 +34,10 @@ struct Export {
 
 struct Nfs4Options {
   state::StateOptions state;
+  // Where client records persist across restarts (RFC 8881 section 8.4.2.1:
+  // the server must remember which clients may reclaim). Not owned; null
+  // keeps them in memory only.
+  store::Store* store = nullptr;
 };
 
 class Nfs4Server {

@@ -20,6 +20,7 @@
 #include "nfs4/program.h"
 #include "nfs4/server.h"
 #include "rpc/server.h"
+#include "store/store.h"
 
 namespace elfs::server {
 
@@ -107,6 +108,7 @@ Result<std::vector<uint8_t>> LoadOrCreateSecret(const std::string& dir, const st
 
 struct Daemon::Impl {
   Config config;
+  std::unique_ptr<store::Store> store;  // outlives everything that uses it
   std::unique_ptr<nfs4::Nfs4Server> nfs;
   std::unique_ptr<rpc::RpcServer> rpc;
   std::vector<std::pair<std::string, const nfs4::Export*>> exports;
@@ -148,7 +150,11 @@ Result<std::unique_ptr<Daemon>> Daemon::Create(const Config& given) {
 
   auto impl = std::make_unique<Impl>();
   impl->config = config;
+  auto store = store::OpenSqliteStore(data / "state" / "elfs.db");
+  if (!store) return Err(store.error());
+  impl->store = std::move(*store);
   nfs4::Nfs4Options options;
+  options.store = impl->store.get();
   options.state.lease_time = std::chrono::seconds(config.lease_seconds);
   impl->nfs = std::make_unique<nfs4::Nfs4Server>(
       options, SystemClock::Instance(), SystemRandom::Instance(),

@@ -6,6 +6,7 @@
 //   DATA_DIR/fs/<fs-id>/          the files of each file system
 //   DATA_DIR/secrets/             0700; filehandle.key (0600, 32 random bytes)
 //   DATA_DIR/state/exports.json   fs id -> the number inside file handles
+//   DATA_DIR/state/elfs.db        0600; the service's state (SQLite, store/store.h)
 //
 // Thread safety: Start/Stop from one thread.
 #pragma once
