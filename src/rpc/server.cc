@@ -64,6 +64,7 @@ class ServerCore {
 
   Result<tcp::endpoint> Listen(const tcp::endpoint& at, std::shared_ptr<ProgramTable> programs,
                                std::function<bool(const Connection&)> filter);
+  Status Unlisten(const tcp::endpoint& bound);
   void Start();
   void Stop();
   void ForEachConnection(const std::function<void(Connection&)>& fn);
@@ -643,6 +644,31 @@ void ServerCore::Stop() {
   spdlog::debug("rpc: server stopped");
 }
 
+Status ServerCore::Unlisten(const tcp::endpoint& bound) {
+  std::shared_ptr<Listener> found;
+  {
+    std::lock_guard lock(mu_);
+    for (auto it = listeners_.begin(); it != listeners_.end(); ++it) {
+      if ((*it)->name == ToString(bound)) {
+        found = *it;
+        listeners_.erase(it);
+        break;
+      }
+    }
+  }
+  if (!found) return {Errc::kNotFound, "no listener on " + ToString(bound)};
+  asio::post(found->acceptor.get_executor(), [found] {
+    error_code ignored;
+    found->acceptor.close(ignored);
+    found->retry.cancel();
+  });
+  ForEachConnection([&](Connection& c) {
+    if (c.local() == bound) c.Close();
+  });
+  spdlog::info("rpc: stopped listening on {}", found->name);
+  return {};
+}
+
 void ServerCore::ForEachConnection(const std::function<void(Connection&)>& fn) {
   std::vector<std::shared_ptr<ServerConnection>> live;
   {
@@ -682,6 +708,7 @@ Result<tcp::endpoint> RpcServer::Listen(const tcp::endpoint& at,
   return core_->Listen(at, std::move(programs), std::move(accept_filter));
 }
 
+Status RpcServer::Unlisten(const tcp::endpoint& bound) { return core_->Unlisten(bound); }
 void RpcServer::Start() { core_->Start(); }
 void RpcServer::Stop() { core_->Stop(); }
 void RpcServer::ForEachConnection(const std::function<void(Connection&)>& fn) {

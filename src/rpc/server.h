@@ -69,6 +69,11 @@ class RpcServer {
       const boost::asio::ip::tcp::endpoint& at, std::shared_ptr<ProgramTable> programs,
       std::function<bool(const Connection&)> accept_filter = {});
 
+  // Closes the listener bound at `bound` (as Listen returned it) and every
+  // connection accepted on it; a mount target being deleted. kNotFound when
+  // no such listener.
+  Status Unlisten(const boost::asio::ip::tcp::endpoint& bound);
+
   // Starts the I/O and worker threads and returns. Idempotent; no effect
   // after Stop().
   void Start();

@@ -112,6 +112,25 @@ TEST_F(ServerTest, GoldenNullCallOnTheWire) {
   EXPECT_FALSE(c->Readable(50ms));  // nothing more
 }
 
+// A deleted mount target: its listener and its connections go away, the
+// server's other listeners stay.
+TEST_F(ServerTest, UnlistenClosesListenerAndItsConnections) {
+  StartServer();
+  auto table = std::make_shared<ProgramTable>();
+  table->Add(program_);
+  auto other = server_->Listen({make_address("127.0.0.1"), 0}, table);
+  ASSERT_TRUE(other.has_value());
+  auto c = Connect();
+  auto kept = TestClient::Connect(*other);
+  ASSERT_NE(kept, nullptr);
+  ASSERT_TRUE(WaitUntil([&] { return server_->connection_count() == 2; }));
+  ASSERT_TRUE(server_->Unlisten(endpoint_).ok());
+  EXPECT_TRUE(c->WaitForClose());
+  EXPECT_EQ(TestClient::Connect(endpoint_), nullptr);
+  EXPECT_FALSE(kept->Readable(50ms));  // still open, nothing sent
+  EXPECT_EQ(server_->Unlisten(endpoint_).code(), Errc::kNotFound);
+}
+
 TEST_F(ServerTest, ErrorRepliesByteByByte) {
   StartServer();
   auto c = Connect();
