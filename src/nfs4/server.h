@@ -3,12 +3,14 @@
 // One Nfs4Program (program.h) per listener binds a connection to one export,
 // as an EFS mount target serves one file system.
 //
-// Thread safety: exports are added before serving starts; everything else is
-// thread-safe.
+// Thread safety: thread-safe. Exports come and go while serving (file systems
+// created and deleted through the API); an Export object lives as long as
+// the server, so a Program bound to one never dangles.
 #pragma once
 
 #include <array>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -45,10 +47,12 @@ class Nfs4Server {
   Nfs4Server(Nfs4Options options, const Clock& clock, Random& random,
              std::span<const uint8_t, FileHandleCodec::kKeySize> fh_key);
 
-  // REQUIRES: called before serving starts. `id` must be unique and stable
-  // across restarts (it is inside every file handle).
+  // `id` must be unique and stable across restarts (it is inside every file
+  // handle).
   Result<const Export*> AddExport(uint32_t id, std::string name, std::shared_ptr<vfs::FileSystem> fs);
+  // Only the live exports; a removed one stays allocated (see above).
   const Export* FindExport(uint32_t id) const;
+  void RemoveExport(uint32_t id);
 
   state::StateManager& state() { return state_; }
   const FileHandleCodec& fh_codec() const { return fh_codec_; }
@@ -66,7 +70,9 @@ class Nfs4Server {
   state::StateManager state_;
   FileHandleCodec fh_codec_;
   std::array<uint8_t, 8> write_verifier_{};
-  std::vector<std::unique_ptr<Export>> exports_;
+  mutable std::mutex exports_mu_;
+  std::vector<std::unique_ptr<Export>> exports_;  // guarded by exports_mu_
+  std::vector<std::unique_ptr<Export>> removed_;  // guarded by exports_mu_
 };
 
 }  // namespace elfs::nfs4
