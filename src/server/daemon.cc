@@ -20,6 +20,7 @@
 #include "nfs4/program.h"
 #include "nfs4/server.h"
 #include "rpc/server.h"
+#include "server/data_plane.h"
 #include "store/store.h"
 
 namespace elfs::server {
@@ -44,35 +45,6 @@ std::string NewFileSystemId() {
   std::string id = "fs-";
   for (int i = 0; i < 17; ++i) id += hex[(b[i / 2] >> ((i % 2) ? 0 : 4)) & 0xf];
   return id;
-}
-
-// fs id -> export number, persisted so file handles stay valid.
-Result<std::map<std::string, uint32_t>> LoadExportIds(const fs::path& path) {
-  std::map<std::string, uint32_t> ids;
-  std::ifstream in(path);
-  if (!in) return ids;
-  auto j = nlohmann::json::parse(in, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) return Err(Errc::kInvalid, path.string() + " is corrupt");
-  for (auto& [k, v] : j.items()) {
-    if (!v.is_number_unsigned()) return Err(Errc::kInvalid, path.string() + " is corrupt");
-    ids[k] = v.get<uint32_t>();
-  }
-  return ids;
-}
-
-Status SaveExportIds(const fs::path& path, const std::map<std::string, uint32_t>& ids) {
-  nlohmann::json j = ids;
-  fs::path tmp = path;
-  tmp += ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    out << j.dump(2) << "\n";
-    if (!out) return {Errc::kIo, "cannot write " + tmp.string()};
-  }
-  std::error_code ec;
-  fs::rename(tmp, path, ec);
-  if (ec) return {Errc::kIo, "rename " + tmp.string() + ": " + ec.message()};
-  return {};
 }
 
 }  // namespace
@@ -111,8 +83,7 @@ struct Daemon::Impl {
   std::unique_ptr<store::Store> store;  // outlives everything that uses it
   std::unique_ptr<nfs4::Nfs4Server> nfs;
   std::unique_ptr<rpc::RpcServer> rpc;
-  std::vector<std::pair<std::string, const nfs4::Export*>> exports;
-  std::map<std::string, std::string> listen_of;
+  std::unique_ptr<NfsDataPlane> data_plane;
 };
 
 Daemon::Daemon(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -145,9 +116,6 @@ Result<std::unique_ptr<Daemon>> Daemon::Create(const Config& given) {
   auto key = LoadOrCreateSecret((data / "secrets").string(), "filehandle.key",
                                 nfs4::FileHandleCodec::kKeySize);
   if (!key) return Err(key.error());
-  auto ids = LoadExportIds(data / "state" / "exports.json");
-  if (!ids) return Err(ids.error());
-
   auto impl = std::make_unique<Impl>();
   impl->config = config;
   auto store = store::OpenSqliteStore(data / "state" / "elfs.db");
@@ -160,52 +128,28 @@ Result<std::unique_ptr<Daemon>> Daemon::Create(const Config& given) {
       options, SystemClock::Instance(), SystemRandom::Instance(),
       std::span<const uint8_t, nfs4::FileHandleCodec::kKeySize>(key->data(), key->size()));
 
-  bool ids_changed = false;
-  for (const auto& fsc : config.file_systems) {
-    fs::path root = data / "fs" / fsc.id;
-    ELFS_RETURN_IF_ERROR_R(MakeDir(root, 0755));
-    uint32_t& num = (*ids)[fsc.id];
-    if (num == 0) {
-      uint32_t max = 0;
-      for (const auto& [k, v] : *ids) max = std::max(max, v);
-      num = max + 1;
-      ids_changed = true;
-    }
-    std::shared_ptr<vfs::FileSystem> backend;
-    if (config.backend == "memory") {
-      backend = std::make_shared<backend::MemoryFileSystem>(SystemClock::Instance());
-    } else {
-      auto local = backend::LocalFileSystem::Open(root.string(), {});
-      if (!local) return Err(local.error());
-      backend = std::move(*local);
-    }
-    auto exp = impl->nfs->AddExport(num, fsc.id, std::move(backend));
-    if (!exp) return Err(exp.error());
-    impl->exports.emplace_back(fsc.id, *exp);
-    impl->listen_of[fsc.id] = fsc.listen;
-  }
-  if (ids_changed) {
-    ELFS_RETURN_IF_ERROR_R(SaveExportIds(data / "state" / "exports.json", *ids));
-  }
-
   rpc::ServerOptions ro;
   ro.worker_threads = config.worker_threads;
   impl->rpc = std::make_unique<rpc::RpcServer>(ro);
+  impl->data_plane = std::make_unique<NfsDataPlane>(
+      NfsDataPlane::Options{data, config.backend, 2049}, *impl->nfs, *impl->rpc);
+  for (const auto& fsc : config.file_systems) {
+    ELFS_RETURN_IF_ERROR_R(impl->data_plane->Attach(fsc.id));
+  }
   return std::unique_ptr<Daemon>(new Daemon(std::move(impl)));
 }
 
 Status Daemon::Start() {
   namespace ip = boost::asio::ip;
-  for (const auto& [id, exp] : impl_->exports) {
-    auto hp = ParseListen(impl_->listen_of[id]);
+  for (const auto& fsc : impl_->config.file_systems) {
+    auto hp = ParseListen(fsc.listen);
     if (!hp) return hp.error();
     boost::system::error_code ec;
     auto addr = ip::make_address(hp->first, ec);
     if (ec) return {Errc::kInvalid, "bad listen address " + hp->first + ": " + ec.message()};
-    auto table = std::make_shared<rpc::ProgramTable>();
-    table->Add(std::make_shared<nfs4::Nfs4Program>(*impl_->nfs, *exp));
-    auto bound = impl_->rpc->Listen(ip::tcp::endpoint(addr, hp->second), table);
+    auto bound = impl_->data_plane->ServeAt(fsc.id, ip::tcp::endpoint(addr, hp->second));
     if (!bound) return bound.error();
+    const std::string& id = fsc.id;
     listeners_.push_back({id, *bound});
     spdlog::info("serving file system {} at {}:{}", id, bound->address().to_string(),
                  bound->port());

@@ -1,0 +1,72 @@
+// NfsDataPlane: what the EFS API changes on the NFS side. A file system is a
+// backend (DATA_DIR/fs/<fs-id>/ for the local one) exported by the NFSv4
+// server under a number that is inside its file handles; a mount target is a
+// listener at <ip>:<nfs port> bound to one export. Export numbers persist in
+// DATA_DIR/state/exports.json and are never reused, so a handle of a deleted
+// file system can never name a file of a new one.
+//
+// Thread safety: thread-safe.
+#pragma once
+
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <string>
+
+#include <boost/asio/ip/tcp.hpp>
+
+#include "api/common/directory.h"
+#include "nfs4/server.h"
+#include "rpc/server.h"
+
+namespace elfs::server {
+
+class NfsDataPlane final : public api::DataPlane {
+ public:
+  struct Options {
+    std::filesystem::path data_dir;
+    std::string backend = "local";  // "local" or "memory"
+    uint16_t nfs_port = 2049;       // where mount targets listen
+  };
+  NfsDataPlane(Options options, nfs4::Nfs4Server& nfs, rpc::RpcServer& rpc);
+
+  // Exports fs_id (creating its storage if missing). Idempotent.
+  Status Attach(std::string_view fs_id);
+  // Serves fs_id at `at` outside the API's mount targets (the embedded
+  // default and --fs flags). Returns the bound endpoint.
+  Result<boost::asio::ip::tcp::endpoint> ServeAt(std::string_view fs_id,
+                                                 const boost::asio::ip::tcp::endpoint& at);
+
+  // api::DataPlane
+  Status CreateStorage(std::string_view fs_id) override { return Attach(fs_id); }
+  Status DeleteStorage(std::string_view fs_id) override;
+  uint64_t MeteredSize(std::string_view fs_id) override;
+  Status OpenMountTarget(std::string_view mount_target_id, std::string_view fs_id,
+                         std::string_view ip) override;
+  void CloseMountTarget(std::string_view mount_target_id) override;
+
+ private:
+  Result<const nfs4::Export*> ExportOf(std::string_view fs_id);
+  Result<boost::asio::ip::tcp::endpoint> Listen(const nfs4::Export& exp,
+                                                const boost::asio::ip::tcp::endpoint& at);
+  Status SaveExportNumbers();
+
+  const Options options_;
+  nfs4::Nfs4Server& nfs_;
+  rpc::RpcServer& rpc_;
+  std::mutex mu_;
+  std::map<std::string, uint32_t, std::less<>> numbers_;                    // guarded by mu_
+  std::map<std::string, const nfs4::Export*, std::less<>> exports_;         // guarded by mu_
+  std::map<std::string, boost::asio::ip::tcp::endpoint, std::less<>> mount_targets_;  // guarded by mu_
+  struct Metered {
+    uint64_t bytes = 0;
+    std::chrono::steady_clock::time_point at;
+  };
+  std::map<std::string, Metered, std::less<>> metered_;  // guarded by mu_
+};
+
+// Bytes a directory tree occupies: allocated blocks of every entry below the
+// root (files, directories, symlinks), as EFS meters stored data.
+uint64_t MeterTree(const std::filesystem::path& root);
+
+}  // namespace elfs::server
