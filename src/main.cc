@@ -13,39 +13,43 @@
 
 int main(int argc, char** argv) {
   using elfs::server::Config;
-  CLI::App app{"elfsd: a self-hosted elastic file service (NFSv4.0/4.1)"};
-  std::string config_file;
   Config config;
-  std::vector<std::string> fs_flags;
-  app.add_option("-c,--config", config_file, "JSON config file");
-  auto* data_dir = app.add_option("-d,--data-dir", config.data_dir,
-                                  "data directory (default /var/lib/elfs)");
-  auto* listen = app.add_option("-l,--listen", config.default_listen,
-                                "listen address of the default file system (default 127.0.0.1:2049)");
-  auto* fs_opt = app.add_option("--fs", fs_flags,
-                                "serve file system ID at ADDR:PORT (repeatable): ID=ADDR:PORT");
-  auto* lease = app.add_option("--lease-seconds", config.lease_seconds, "NFSv4 lease time");
-  auto* threads = app.add_option("--threads", config.worker_threads, "worker threads (0: auto)");
-  auto* level = app.add_option("--log-level", config.log_level, "trace|debug|info|warn|error");
-  auto* backend = app.add_option("--backend", config.backend,
-                                 "local (default) or memory (nothing persists; for tests)");
-  CLI11_PARSE(app, argc, argv);
-
-  if (!config_file.empty()) {
-    // The file first, then flags given on the command line override it.
-    Config from_file;
-    if (auto s = elfs::server::LoadConfigFile(config_file, from_file); !s.ok()) {
-      std::cerr << "elfsd: " << s.ToString() << "\n";
-      return 2;
+  // The config file first; flags given on the command line override it, so
+  // it is read before the flags are bound to the same fields.
+  for (int i = 1; i + 1 < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "-c" || a == "--config") {
+      if (auto s = elfs::server::LoadConfigFile(argv[i + 1], config); !s.ok()) {
+        std::cerr << "elfsd: " << s.ToString() << "\n";
+        return 2;
+      }
     }
-    if (data_dir->count() == 0) config.data_dir = from_file.data_dir;
-    if (listen->count() == 0) config.default_listen = from_file.default_listen;
-    if (lease->count() == 0) config.lease_seconds = from_file.lease_seconds;
-    if (threads->count() == 0) config.worker_threads = from_file.worker_threads;
-    if (level->count() == 0) config.log_level = from_file.log_level;
-    if (backend->count() == 0) config.backend = from_file.backend;
-    if (fs_opt->count() == 0) config.file_systems = from_file.file_systems;
   }
+  CLI::App app{"elfsd: a self-hosted elastic file service (NFSv4.0/4.1 + the EFS API)"};
+  std::string config_file;
+  std::vector<std::string> fs_flags;
+  app.add_option("-c,--config", config_file, "JSON config file (flags override it)");
+  app.add_option("-d,--data-dir", config.data_dir, "data directory (default /var/lib/elfs)");
+  app.add_option("-l,--listen", config.default_listen,
+                 "listen address of the default file system (default 127.0.0.1:2049)");
+  app.add_option("--fs", fs_flags, "serve file system ID at ADDR:PORT (repeatable): ID=ADDR:PORT");
+  app.add_option("--api-listen", config.api_listen,
+                 "EFS/IAM/STS/EC2 API endpoint (default 127.0.0.1:8049; empty: none)");
+  app.add_flag("--api-tls", config.api_tls, "serve the API over HTTPS (certificate from elfs's CA)");
+  app.add_option("--region", config.region, "region (default us-east-1)");
+  app.add_option("--account-id", config.account_id, "12-digit account id (default: random, kept)");
+  app.add_option("--nfs-port", config.nfs_port, "port of API-created mount targets (default 2049)");
+  app.add_option("--default-vpc-cidr", config.default_vpc_cidr,
+                 "CIDR of the default VPC (default 127.31.0.0/16)");
+  app.add_option("--lease-seconds", config.lease_seconds, "NFSv4 lease time (default 90)");
+  app.add_option("--grace-seconds", config.grace_seconds,
+                 "NFSv4 grace period after a restart (default 90)");
+  app.add_option("--threads", config.worker_threads, "worker threads (0: auto)");
+  app.add_option("--log-level", config.log_level, "trace|debug|info|warn|error");
+  app.add_option("--backend", config.backend,
+                 "local (default) or memory (nothing persists; for tests)");
+  CLI11_PARSE(app, argc, argv);
+  if (!fs_flags.empty()) config.file_systems.clear();
   for (const auto& f : fs_flags) {
     size_t eq = f.find('=');
     config.file_systems.push_back(

@@ -61,6 +61,20 @@ Status LoadConfigFile(const std::string& path, Config& config) {
         config.backend = value.get<std::string>();
       } else if (key == "log_level") {
         config.log_level = value.get<std::string>();
+      } else if (key == "api_listen") {
+        config.api_listen = value.get<std::string>();
+      } else if (key == "api_tls") {
+        config.api_tls = value.get<bool>();
+      } else if (key == "region") {
+        config.region = value.get<std::string>();
+      } else if (key == "account_id") {
+        config.account_id = value.get<std::string>();
+      } else if (key == "nfs_port") {
+        config.nfs_port = value.get<uint16_t>();
+      } else if (key == "grace_seconds") {
+        config.grace_seconds = value.get<uint32_t>();
+      } else if (key == "default_vpc_cidr") {
+        config.default_vpc_cidr = value.get<std::string>();
       } else if (key == "file_systems") {
         config.file_systems.clear();
         for (const auto& fs : value) {
@@ -83,6 +97,17 @@ Status ValidateConfig(const Config& config) {
     return {Errc::kInvalid, "backend must be local or memory"};
   if (config.lease_seconds < 5 || config.lease_seconds > 3600)
     return {Errc::kInvalid, "lease_seconds must be 5..3600"};
+  if (config.grace_seconds > 3600) return {Errc::kInvalid, "grace_seconds must be 0..3600"};
+  if (!config.account_id.empty() &&
+      (config.account_id.size() != 12 ||
+       config.account_id.find_first_not_of("0123456789") != std::string::npos))
+    return {Errc::kInvalid, "account_id must be 12 digits"};
+  if (config.region.empty() || config.region.size() > 32 ||
+      config.region.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-") != std::string::npos)
+    return {Errc::kInvalid, "region must be lowercase letters, digits and dashes"};
+  if (!config.api_listen.empty()) {
+    if (auto l = ParseListen(config.api_listen); !l) return l.error();
+  }
   for (const auto& fs : config.file_systems) {
     if (!IsFileSystemId(fs.id))
       return {Errc::kInvalid, "file system id must be fs- and 8 to 17 lowercase hex digits: " + fs.id};

@@ -1,9 +1,9 @@
 // elfsd's configuration: defaults, an optional JSON config file, then
 // command-line flags, in that order of precedence (later wins).
 //
-// Until the management API creates file systems and mount targets, each file
-// system is a directory DATA_DIR/fs/<id>/ served at its own listen address,
-// as a mount target will be.
+// File systems and mount targets come from the management API (api_listen);
+// `file_systems` adds static listeners outside it: the embedded default (one
+// file system at default_listen) and --fs ID=ADDR:PORT.
 #pragma once
 
 #include <cstdint>
@@ -29,6 +29,21 @@ struct Config {
   // "local" (files in DATA_DIR/fs/<id>) or "memory" (nothing persists; for
   // tests and benchmarks of the protocol layers).
   std::string backend = "local";
+
+  // The management API (EFS, IAM, STS, EC2). Empty: no API.
+  std::string api_listen = "127.0.0.1:8049";
+  bool api_tls = false;  // HTTPS with a certificate from elfs's CA
+  std::string region = "us-east-1";
+  // The account's 12-digit id; empty: chosen at random on first start, then
+  // kept. A different id than the stored one is refused.
+  std::string account_id;
+  // Where mount targets created through the API listen.
+  uint16_t nfs_port = 2049;
+  // NFSv4 grace period after a restart (RFC 8881 section 8.4.2); EFS: 90 s.
+  uint32_t grace_seconds = 90;
+  // The default VPC's CIDR; its /20 subnets (one per AZ) are where mount
+  // target addresses come from. 127.x keeps everything on one host.
+  std::string default_vpc_cidr = "127.31.0.0/16";
 };
 
 // Reads a JSON config file into `config` (only the keys present change).
