@@ -4,7 +4,7 @@ namespace elfs::nfs4 {
 
 Nfs4Server::Nfs4Server(Nfs4Options options, const Clock& clock, Random& random,
                        std::span<const uint8_t, FileHandleCodec::kKeySize> fh_key)
-    : options_(options), clock_(clock), state_(options.state, clock, random), fh_codec_(fh_key) {
+    : options_(options), clock_(clock), state_(options.state, clock, random, options.store), fh_codec_(fh_key) {
   random.Fill(write_verifier_);
 }
 

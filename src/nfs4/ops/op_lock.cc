@@ -50,12 +50,9 @@ nfsstat4 Lock(CompoundState& cs, xdr::XdrDecoder& args, xdr::XdrEncoder& res) {
   if (!args.ok()) return NFS4ERR_BADXDR;
   if (!ValidLockType(locktype)) return NFS4ERR_INVAL;
   a.write = IsWrite(locktype);
+  a.reclaim = reclaim;
   if (nfsstat4 s = RequireLockable(cs); s != NFS4_OK) return s;
-  // Reclaims need a grace period, which follows a restart (part of the
-  // restart-recovery work); none is running.
-  if (reclaim) return NFS4ERR_NO_GRACE;
   if (cs.minorversion >= 1) {
-    if (!cs.server.state().ReclaimCompleted(cs.session_clientid())) return NFS4ERR_GRACE;
     if (!cs.ResolveStateid(a.new_lock_owner ? a.open_stateid : a.lock_stateid))
       return NFS4ERR_BAD_STATEID;
     a.owner_clientid = cs.session_clientid();
@@ -82,6 +79,9 @@ nfsstat4 LockT(CompoundState& cs, xdr::XdrDecoder& args, xdr::XdrEncoder& res) {
   if (!ValidLockType(locktype)) return NFS4ERR_INVAL;
   if (nfsstat4 s = RequireLockable(cs); s != NFS4_OK) return s;
   if (cs.minorversion >= 1) clientid = cs.session_clientid();
+  // RFC 7530 section 16.11.5: LOCKT too waits for the grace period, whose
+  // reclaims may yet create conflicting locks.
+  if (cs.server.state().InGrace()) return NFS4ERR_GRACE;
   state::LockDenied denied;
   nfsstat4 s = cs.server.state().LockTest(clientid, owner, cs.current_fh(), IsWrite(locktype),
                                           offset, length, &denied);

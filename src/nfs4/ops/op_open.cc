@@ -146,10 +146,14 @@ nfsstat4 OpenAdmitted(CompoundState& cs, const OpenArgs& a, nfsstat4 st, uint64_
       (cs.minorversion == 0 && (a.share_access & OPEN4_SHARE_ACCESS_WANT_DELEG_MASK)))
     return NFS4ERR_INVAL;
 
-  // RFC 8881 section 18.51.3: no new state before RECLAIM_COMPLETE.
-  if (cs.minorversion >= 1 && a.claim != CLAIM_PREVIOUS &&
-      !cs.server.state().ReclaimCompleted(clientid))
-    return NFS4ERR_GRACE;
+  // After a restart, the grace period: reclaims from clients that held
+  // state before it, and nothing new (RFC 8881 sections 8.4.2, 18.51.3;
+  // RFC 7530 section 9.6.2).
+  const bool reclaim = a.claim == CLAIM_PREVIOUS;
+  if (nfsstat4 s = reclaim ? cs.server.state().CheckReclaim(clientid)
+                           : cs.server.state().CheckNewState(cs.minorversion, clientid);
+      s != NFS4_OK)
+    return s;
 
   vfs::Handle file;
   vfs::Attr file_attr;
@@ -162,14 +166,15 @@ nfsstat4 OpenAdmitted(CompoundState& cs, const OpenArgs& a, nfsstat4 st, uint64_
       if (cs.minorversion < 1) return NFS4ERR_INVAL;
       break;
     case CLAIM_PREVIOUS:
-      // Reclaim is only possible in a grace period after a restart.
-      return NFS4ERR_NO_GRACE;
+      // The current file handle is the file itself (RFC 7530 section
+      // 16.16.5); no delegation was ever granted, so none is given back.
+      break;
     default:
       // No delegations are ever granted, so none can be claimed.
       return NFS4ERR_NOTSUPP;
   }
 
-  if (a.claim == CLAIM_FH) {
+  if (a.claim == CLAIM_FH || reclaim) {
     if (a.opentype == OPEN4_CREATE) return NFS4ERR_INVAL;
     auto attr = CurrentAttr(cs);
     if (!attr) return ToStat(attr.error());
@@ -267,7 +272,7 @@ nfsstat4 OpenAdmitted(CompoundState& cs, const OpenArgs& a, nfsstat4 st, uint64_
   }
 
   auto opened = cs.server.state().Open(cs.minorversion, clientid, a.owner, {cs.exp.id, file},
-                                       access, a.share_deny);
+                                       access, a.share_deny, reclaim);
   if (!opened) return opened.error();
 
   uint64_t dir_change_after = dir_attr.change;

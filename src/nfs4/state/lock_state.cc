@@ -123,6 +123,7 @@ bool StateManager::FindLockConflict(const FileHandle& file, uint64_t clientid,
 
 NfsResult<Stateid> StateManager::Lock(const LockArgs& a, const FileHandle& file,
                                       LockDenied* denied, SeqidAdmission* adm) {
+  RecordFlush flush(*this);
   std::lock_guard lock(mu_);
   LockRange want;
   want.offset = a.offset;
@@ -180,6 +181,12 @@ NfsResult<Stateid> StateManager::Lock(const LockArgs& a, const FileHandle& file,
     if (adm->replay) return Stateid{};
     if (!(ls->file == file)) return NfsErr(NFS4ERR_BAD_STATEID);
   }
+  {
+    const uint64_t clientid = ls->owner->clientid;
+    if (nfsstat4 s = a.reclaim ? ReclaimStatus(clientid) : NewStateStatus(a.minorversion, clientid);
+        s != NFS4_OK)
+      return NfsErr(s);
+  }
   if (!ToRange(a.offset, a.length, want.end)) return NfsErr(NFS4ERR_INVAL);
   // RFC 8881 section 18.10.4: a write lock needs an open for writing.
   const uint32_t access = ls->open->share_access;
@@ -218,6 +225,7 @@ NfsResult<Stateid> StateManager::Lock(const LockArgs& a, const FileHandle& file,
 nfsstat4 StateManager::LockTest(uint64_t clientid, std::span<const uint8_t> owner,
                                 const FileHandle& file, bool write, uint64_t offset,
                                 uint64_t length, LockDenied* denied) {
+  RecordFlush flush(*this);
   std::lock_guard lock(mu_);
   Client* c = nullptr;
   if (nfsstat4 s = CheckClientId(clientid, &c); s != NFS4_OK) return s;

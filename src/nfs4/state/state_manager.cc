@@ -3,12 +3,36 @@
 #include <algorithm>
 #include <cstring>
 
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
 namespace elfs::nfs4::state {
 
 namespace {
 
 std::string ToKey(std::span<const uint8_t> bytes) {
   return {reinterpret_cast<const char*>(bytes.data()), bytes.size()};
+}
+
+constexpr std::string_view kClientKind = "nfs4/client";
+constexpr std::string_view kBootKind = "nfs4/boot";
+
+std::string Hex(std::string_view bytes) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (unsigned char b : bytes) {
+    out.push_back(kDigits[b >> 4]);
+    out.push_back(kDigits[b & 15]);
+  }
+  return out;
+}
+
+// A client record's id: the minor version and the client's owner string
+// (nfs_client_id4.id / client_owner4.co_ownerid), which is what a client
+// presents again after the restart.
+std::string RecordId(uint32_t minorversion, const std::string& owner) {
+  return (minorversion == 0 ? "4.0:" : "4.1:") + Hex(owner);
 }
 
 uint32_t Clamp(uint32_t asked, uint32_t limit) { return asked == 0 ? limit : std::min(asked, limit); }
@@ -24,13 +48,183 @@ size_t StateManager::OtherHash::operator()(const StateOther& o) const {
   return static_cast<size_t>(a * 0x9E3779B97F4A7C15ull ^ b);
 }
 
-StateManager::StateManager(StateOptions options, const Clock& clock, Random& random)
+StateManager::StateManager(StateOptions options, const Clock& clock, Random& random,
+                           store::Store* store)
     : options_(options),
       clock_(clock),
       random_(random),
+      store_(store),
       // Wall-clock seconds make the epoch differ across restarts; a random
       // value would too, but the time is also useful when debugging.
-      boot_epoch_(static_cast<uint32_t>(clock.Now().sec)) {}
+      boot_epoch_(static_cast<uint32_t>(clock.Now().sec)) {
+  LoadRecords();
+}
+
+StateManager::~StateManager() = default;
+
+// ---- Restart recovery ----
+//
+// RFC 8881 section 8.4.2.1 (RFC 7530 section 9.6.3.4) lists the edge
+// conditions a server must survive: (1) a client that did not reclaim in
+// one grace period must not reclaim in the next, after another restart,
+// state that others may have taken meanwhile; (2) a restart during a grace
+// period must not cost the clients that had not come back yet their right
+// to reclaim. So:
+//  - a record is written when a client is confirmed (SETCLIENTID_CONFIRM,
+//    the CREATE_SESSION that confirms) before the reply, and removed when
+//    the client is destroyed, expires or is replaced by a rebooted one;
+//  - at start, the records present name the clients that may reclaim; they
+//    stay in the store through the grace period (condition 2), and at its
+//    end those of clients that did not come back are removed (condition 1).
+// Clients confirmed during the grace period get records too; since no new
+// state is granted then, a later reclaim by one of them can only claim
+// what the others reclaim (the same limit every server has).
+//
+// The boot epoch inside client ids and stateids is kept in the store too
+// ("nfs4/boot"), so two instances never share one even when they start in
+// the same second (kill -9 and an immediate restart).
+
+void StateManager::LoadRecords() {
+  if (!store_) return;
+  if (auto boot = store_->Get(kBootKind, "epoch"); !boot) {
+    spdlog::error("nfs4: reading the boot epoch: {}", boot.error().ToString());
+  } else {
+    if (*boot) {
+      auto j = nlohmann::json::parse((*boot)->value, nullptr, false);
+      if (j.is_object() && j.contains("epoch") && j["epoch"].is_number_unsigned()) {
+        uint32_t last = j["epoch"].get<uint32_t>();
+        if (boot_epoch_ <= last) boot_epoch_ = last + 1;
+      }
+    }
+    store::Transaction txn;
+    txn.Put(std::string(kBootKind), "epoch", nlohmann::json{{"epoch", boot_epoch_}}.dump());
+    if (Status s = store_->Commit(txn); !s.ok())
+      spdlog::error("nfs4: saving the boot epoch: {}", s.ToString());
+  }
+  auto records = store_->List(kClientKind);
+  if (!records) {
+    // Without the list no client can be told apart: grant no reclaims
+    // rather than wrong ones.
+    spdlog::error("nfs4: reading client records: {}", records.error().ToString());
+    return;
+  }
+  for (const store::Record& r : *records) {
+    reclaimable_.insert(r.id);
+    reclaim_pending_.insert(r.id);
+  }
+  if (reclaimable_.empty()) return;
+  grace_ = true;
+  grace_end_ = clock_.Monotonic() + options_.grace_time;
+  spdlog::info("nfs4: grace period of {} s for {} client(s) of the previous instance",
+               options_.grace_time.count(), reclaimable_.size());
+}
+
+void StateManager::FlushRecords() {
+  if (!store_) return;
+  std::lock_guard plock(persist_mu_);
+  std::vector<store::Transaction::Op> ops;
+  {
+    std::lock_guard lock(mu_);
+    ops.swap(record_queue_);
+  }
+  if (ops.empty()) return;
+  store::Transaction txn;
+  for (auto& op : ops) {
+    if (op.type == store::Transaction::Op::Type::kPut)
+      txn.Put(std::move(op.key.kind), std::move(op.key.id), std::move(op.value));
+    else
+      txn.Delete(std::move(op.key.kind), std::move(op.key.id));
+  }
+  // A failed write costs the client its reclaim after a restart (or, for a
+  // delete, lets a stale record into the next grace period, where the
+  // client finds no state of its own to reclaim); it does not make the
+  // running server wrong, so the request goes on.
+  if (Status s = store_->Commit(txn); !s.ok())
+    spdlog::error("nfs4: writing {} client record change(s): {}", ops.size(), s.ToString());
+}
+
+void StateManager::PersistClient(Client& c) {
+  if (!store_) return;
+  nlohmann::json j = {{"minor_version", c.minorversion},
+                      {"owner", Hex(c.owner)},
+                      {"flavor", c.principal.flavor},
+                      {"uid", c.principal.uid},
+                      {"machine_name", c.principal.machine_name},
+                      {"clientid", c.clientid},
+                      {"confirmed_at", clock_.Now().sec}};
+  store::Transaction::Op op{store::Transaction::Op::Type::kPut,
+                            {std::string(kClientKind), RecordId(c.minorversion, c.owner)},
+                            // Machine names are the client's bytes: never
+                            // let invalid UTF-8 fail the dump.
+                            j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+                            std::nullopt};
+  record_queue_.push_back(std::move(op));
+  c.persisted = true;
+}
+
+void StateManager::OnConfirmed(Client& c) {
+  PersistClient(c);
+  if (GraceActive() && reclaimable_.count(RecordId(c.minorversion, c.owner))) c.may_reclaim = true;
+}
+
+bool StateManager::GraceActive() {
+  if (!grace_) return false;
+  if (clock_.Monotonic() < grace_end_ && !reclaim_pending_.empty()) return true;
+  grace_ = false;
+  std::unordered_set<std::string> back;
+  for (const auto& [id, c] : clients_)
+    if (c->confirmed && c->persisted) back.insert(RecordId(c->minorversion, c->owner));
+  size_t dropped = 0;
+  for (const std::string& id : reclaimable_) {
+    if (back.count(id)) continue;
+    record_queue_.push_back({store::Transaction::Op::Type::kDelete,
+                             {std::string(kClientKind), id}, {}, std::nullopt});
+    ++dropped;
+  }
+  reclaimable_.clear();
+  reclaim_pending_.clear();
+  for (auto& [id, c] : clients_) c->may_reclaim = false;
+  spdlog::info("nfs4: grace period over; {} client(s) did not come back", dropped);
+  return false;
+}
+
+bool StateManager::InGrace() {
+  RecordFlush flush(*this);
+  std::lock_guard lock(mu_);
+  return GraceActive();
+}
+
+nfsstat4 StateManager::CheckReclaim(uint64_t clientid) {
+  RecordFlush flush(*this);
+  std::lock_guard lock(mu_);
+  return ReclaimStatus(clientid);
+}
+
+nfsstat4 StateManager::CheckNewState(uint32_t minorversion, uint64_t clientid) {
+  RecordFlush flush(*this);
+  std::lock_guard lock(mu_);
+  return NewStateStatus(minorversion, clientid);
+}
+
+nfsstat4 StateManager::ReclaimStatus(uint64_t clientid) {
+  if (!GraceActive()) return NFS4ERR_NO_GRACE;
+  Client* c = FindClient(clientid);
+  if (!c) return NFS4ERR_STALE_CLIENTID;
+  // RFC 8881 section 18.51.3: after RECLAIM_COMPLETE no more reclaims.
+  if (c->reclaim_complete) return NFS4ERR_NO_GRACE;
+  if (!c->may_reclaim) return NFS4ERR_RECLAIM_BAD;
+  return NFS4_OK;
+}
+
+nfsstat4 StateManager::NewStateStatus(uint32_t minorversion, uint64_t clientid) {
+  if (GraceActive()) return NFS4ERR_GRACE;
+  if (minorversion >= 1) {
+    // RFC 8881 section 18.51.3: no new state before RECLAIM_COMPLETE.
+    Client* c = FindClient(clientid);
+    if (!c || !c->reclaim_complete) return NFS4ERR_GRACE;
+  }
+  return NFS4_OK;
+}
 
 uint64_t StateManager::NewClientId() { return (uint64_t{boot_epoch_} << 32) | next_id_++; }
 
@@ -113,6 +307,12 @@ void StateManager::RemoveClient(uint64_t clientid) {
     while (!owner->states.empty()) RemoveLockState(owner->states.back());
   }
   for (const SessionId& sid : c.sessions) sessions_.erase(sid);
+  if (c.persisted) {
+    record_queue_.push_back({store::Transaction::Op::Type::kDelete,
+                             {std::string(kClientKind), RecordId(c.minorversion, c.owner)},
+                             {},
+                             std::nullopt});
+  }
   clients_.erase(it);
 }
 
@@ -143,6 +343,7 @@ void StateManager::RevokeClient(uint64_t clientid, Why why) {
 }
 
 void StateManager::ExpireLeases() {
+  RecordFlush flush(*this);
   std::lock_guard lock(mu_);
   std::vector<uint64_t> dead;
   for (auto& [id, c] : clients_) {
@@ -178,6 +379,7 @@ size_t StateManager::client_count() {
 NfsResult<StateManager::SetClientIdResult> StateManager::SetClientId(
     const Verifier& verifier, std::span<const uint8_t> owner_bytes, const ClientPrincipal& who) {
   ExpireLeases();
+  RecordFlush flush(*this);
   std::lock_guard lock(mu_);
   std::string owner = ToKey(owner_bytes);
   if (!MakeRoomForClient()) return NfsErr(NFS4ERR_RESOURCE);
@@ -214,6 +416,7 @@ NfsResult<StateManager::SetClientIdResult> StateManager::SetClientId(
 
 nfsstat4 StateManager::SetClientIdConfirm(uint64_t clientid, const Verifier& confirm,
                                           const ClientPrincipal& who) {
+  RecordFlush flush(*this);
   std::lock_guard lock(mu_);
   Client* c = FindClient(clientid);
   if (!c || c->minorversion != 0) return NFS4ERR_STALE_CLIENTID;
@@ -224,6 +427,7 @@ nfsstat4 StateManager::SetClientIdConfirm(uint64_t clientid, const Verifier& con
     if (Client* old = FindConfirmed(c->owner); old && old != c)
       RevokeClient(old->clientid, Why::kClientRebooted);
     c->confirmed = true;
+    OnConfirmed(*c);
   }
   c->last_renew = clock_.Monotonic();
   return NFS4_OK;
@@ -244,6 +448,7 @@ NfsResult<StateManager::ExchangeIdResult> StateManager::ExchangeId(
     const Verifier& verifier, std::span<const uint8_t> owner_bytes, uint32_t flags,
     const ClientPrincipal& who) {
   ExpireLeases();
+  RecordFlush flush(*this);
   std::lock_guard lock(mu_);
   std::string owner = ToKey(owner_bytes);
   Client* confirmed = FindConfirmed(owner);
@@ -292,6 +497,7 @@ NfsResult<StateManager::ExchangeIdResult> StateManager::ExchangeId(
 
 NfsResult<StateManager::CreateSessionResult> StateManager::CreateSession(
     const CreateSessionArgs& args, const ClientPrincipal& who) {
+  RecordFlush flush(*this);
   std::lock_guard lock(mu_);
   Client* c = FindClient(args.clientid);
   if (!c || c->minorversion == 0) return NfsErr(NFS4ERR_STALE_CLIENTID);
@@ -343,6 +549,7 @@ NfsResult<StateManager::CreateSessionResult> StateManager::CreateSession(
     if (Client* old = FindConfirmed(c->owner); old && old != c)
       RevokeClient(old->clientid, Why::kClientRebooted);
     c->confirmed = true;
+    OnConfirmed(*c);
   }
   c->cs_sequence++;
   c->last_renew = clock_.Monotonic();
@@ -373,6 +580,7 @@ nfsstat4 StateManager::DestroySession(const SessionId& id) {
 }
 
 nfsstat4 StateManager::DestroyClientId(uint64_t clientid) {
+  RecordFlush flush(*this);
   std::lock_guard lock(mu_);
   Client* c = FindClient(clientid);
   if (!c) return NFS4ERR_STALE_CLIENTID;
@@ -438,18 +646,19 @@ void StateManager::EndSequence(Session& session, uint32_t slotid, bool cache,
   }
 }
 
-bool StateManager::ReclaimCompleted(uint64_t clientid) {
-  std::lock_guard lock(mu_);
-  Client* c = FindClient(clientid);
-  return c && c->reclaim_complete;
-}
-
 nfsstat4 StateManager::ReclaimComplete(uint64_t clientid) {
+  RecordFlush flush(*this);
   std::lock_guard lock(mu_);
   Client* c = FindClient(clientid);
   if (!c) return NFS4ERR_STALE_CLIENTID;
   if (c->reclaim_complete) return NFS4ERR_COMPLETE_ALREADY;
   c->reclaim_complete = true;
+  if (c->may_reclaim) {
+    // The grace period may end early once all have come back.
+    reclaim_pending_.erase(RecordId(c->minorversion, c->owner));
+    c->may_reclaim = false;
+    GraceActive();
+  }
   return NFS4_OK;
 }
 
@@ -645,13 +854,17 @@ bool StateManager::ShareConflict(const FileHandle& file, const OpenOwner* self, 
 NfsResult<OpenResult> StateManager::Open(uint32_t minorversion, uint64_t clientid,
                                          std::span<const uint8_t> owner_bytes,
                                          const FileHandle& file, uint32_t share_access,
-                                         uint32_t share_deny) {
+                                         uint32_t share_deny, bool reclaim) {
+  RecordFlush flush(*this);
   std::lock_guard lock(mu_);
   Client* c = FindClient(clientid);
   if (!c) return NfsErr(NFS4ERR_STALE_CLIENTID);
   auto oit = c->open_owners.find(ToKey(owner_bytes));
   if (oit == c->open_owners.end()) return NfsErr(NFS4ERR_SERVERFAULT);
   OpenOwner* owner = oit->second.get();
+  // A reclaimed open was confirmed before the restart (as knfsd does, no
+  // OPEN_CONFIRM is asked for it).
+  if (reclaim) owner->confirmed = true;
   if (ShareConflict(file, owner, share_access, share_deny)) return NfsErr(NFS4ERR_SHARE_DENIED);
 
   for (OpenState* st : owner->opens) {
@@ -773,6 +986,7 @@ nfsstat4 StateManager::Close(uint32_t minorversion, uint64_t clientid, const Sta
 NfsResult<IoStateCheck> StateManager::CheckIoStateid(uint32_t minorversion, uint64_t clientid,
                                                      const Stateid& sid, const FileHandle& file,
                                                      bool for_write) {
+  RecordFlush flush(*this);
   if (sid.IsSpecial()) {
     // Anonymous I/O still honours share reservations of others.
     std::lock_guard lock(mu_);

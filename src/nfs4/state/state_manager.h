@@ -7,9 +7,16 @@
 // Identifiers carry the boot epoch so ids from an earlier server instance are
 // recognised as STALE rather than BAD. Leases are checked lazily on use.
 //
+// Restart recovery (RFC 8881 sections 8.4.2-8.4.3, RFC 7530 section 9.6):
+// a record per confirmed client persists in the store (kind "nfs4/client");
+// after a restart the records of the previous instance name the clients that
+// may reclaim their opens and locks during the grace period, while new state
+// is refused with NFS4ERR_GRACE. See "Restart recovery" in the .cc.
+//
 // Thread safety: all methods are thread-safe. One mutex guards the tables;
 // each session's slot table has its own mutex so SEQUENCE processing of one
-// session never waits for another's request.
+// session never waits for another's request. Store commits happen after
+// that mutex is released, in order, under a second one (see RecordFlush).
 #pragma once
 
 #include <chrono>
@@ -29,6 +36,7 @@
 #include "common/random.h"
 #include "nfs4/file_handle.h"
 #include "nfs4/state/state_types.h"
+#include "store/store.h"
 #include "xdr/xdr.h"
 
 namespace elfs::nfs4::state {
@@ -41,6 +49,11 @@ struct StateOptions {
   uint32_t max_response_size = (1u << 20) + 4096;
   uint32_t max_response_size_cached = 64 * 1024;
   size_t max_clients = 4096;
+  // The grace period after a restart in which clients with a record of the
+  // previous instance reclaim their state (RFC 8881 section 8.4.2.1); EFS
+  // uses 90 s. It ends early once every such client sent RECLAIM_COMPLETE,
+  // and is skipped when there are no records.
+  std::chrono::seconds grace_time{90};
 };
 
 // One slot of a session's fore channel (RFC 8881 section 2.10.6.1).
@@ -87,6 +100,10 @@ struct LockDenied {
 struct LockArgs {
   uint32_t minorversion = 0;
   bool write = false;
+  // A reclaim after a restart; else new state, refused during the grace
+  // period (checked after the 4.0 seqid is consumed: RFC 7530 section 9.1.7
+  // does not exempt NFS4ERR_GRACE).
+  bool reclaim = false;
   uint64_t offset = 0;
   uint64_t length = 0;
   bool new_lock_owner = false;
@@ -152,7 +169,24 @@ struct IoStateCheck {
 
 class StateManager {
  public:
-  StateManager(StateOptions options, const Clock& clock, Random& random);
+  // `store` (not owned; may be null: nothing persists) holds the client
+  // records; the constructor reads the previous instance's and starts the
+  // grace period if there are any.
+  StateManager(StateOptions options, const Clock& clock, Random& random,
+               store::Store* store = nullptr);
+  ~StateManager();
+  StateManager(const StateManager&) = delete;
+  StateManager& operator=(const StateManager&) = delete;
+
+  // ---- Grace period and reclaim (RFC 8881 sections 8.4.2, 18.51; RFC 7530 9.6.2) ----
+  bool InGrace();
+  // Whether `clientid` may reclaim now: OK, NFS4ERR_NO_GRACE (no grace
+  // period, or the client already sent RECLAIM_COMPLETE) or
+  // NFS4ERR_RECLAIM_BAD (no record of it from before the restart).
+  nfsstat4 CheckReclaim(uint64_t clientid);
+  // Whether `clientid` may obtain new (non-reclaim) state: NFS4ERR_GRACE
+  // during the grace period, and for 4.1 before its RECLAIM_COMPLETE.
+  nfsstat4 CheckNewState(uint32_t minorversion, uint64_t clientid);
 
   const StateOptions& options() const { return options_; }
   // The boot epoch embedded in client ids and stateids.
@@ -203,8 +237,6 @@ class StateManager {
   // Releases the slot claimed by BeginSequence, caching `reply` when asked.
   void EndSequence(Session& session, uint32_t slotid, bool cache, std::span<const uint8_t> reply);
   nfsstat4 ReclaimComplete(uint64_t clientid);
-  // Whether a 4.1 client has sent RECLAIM_COMPLETE (RFC 8881 section 18.51.3).
-  bool ReclaimCompleted(uint64_t clientid);
 
   // ---- Open state (RFC 8881 sections 9, 18.16, 18.2, 18.18; RFC 7530 16.18) ----
   // Checks the client id and, for 4.0, the open-owner's seqid, and advances
@@ -226,9 +258,11 @@ class StateManager {
                       std::span<const uint8_t> body, const std::optional<vfs::Handle>& cfh);
   // Records an open (or upgrades the owner's open of the same file).
   // REQUIRES: BeginOpen succeeded for this owner.
+  // `reclaim`: CLAIM_PREVIOUS (the caller checked CheckReclaim); a 4.0
+  // reclaim needs no OPEN_CONFIRM.
   NfsResult<OpenResult> Open(uint32_t minorversion, uint64_t clientid,
                              std::span<const uint8_t> owner, const FileHandle& file,
-                             uint32_t share_access, uint32_t share_deny);
+                             uint32_t share_access, uint32_t share_deny, bool reclaim = false);
   nfsstat4 OpenConfirm(const Stateid& stateid, uint32_t seqid, SeqidAdmission* adm, Stateid* out);
   // `clientid`: the 4.1 session's client (ignored for 4.0).
   nfsstat4 OpenDowngrade(uint32_t minorversion, uint64_t clientid, const Stateid& stateid,
@@ -319,6 +353,8 @@ class StateManager {
     uint32_t cs_sequence = 0;  // 4.1: next CREATE_SESSION sequence expected
     std::optional<CreateSessionResult> last_cs;  // 4.1: CREATE_SESSION replay
     bool reclaim_complete = false;
+    bool persisted = false;   // its record is in the store
+    bool may_reclaim = false; // a record of the previous instance names it
     std::chrono::steady_clock::time_point last_renew;
     std::vector<SessionId> sessions;
     std::map<std::string, std::unique_ptr<OpenOwner>> open_owners;
@@ -330,6 +366,31 @@ class StateManager {
   struct FileKeyHash {
     size_t operator()(const FileHandle& f) const { return vfs::HandleHash{}(f.handle) ^ f.fs_id; }
   };
+
+  // ---- Restart recovery ----
+  // Store changes queued under mu_ and committed, in order, after it is
+  // released: a RecordFlush declared before the lock_guard of a public
+  // method commits on the way out, so a record is durable before the reply
+  // that depends on it, and no thread waits for an fsync while holding mu_.
+  class RecordFlush {
+   public:
+    explicit RecordFlush(StateManager& m) : m_(m) {}
+    ~RecordFlush() { m_.FlushRecords(); }
+
+   private:
+    StateManager& m_;
+  };
+  void FlushRecords();
+  void LoadRecords();  // constructor only
+  // The record of a confirmed client goes to the store. REQUIRES: mu_
+  void PersistClient(Client& c);
+  // Ends the grace period when it is over, dropping the records of clients
+  // that did not come back (RFC 8881 section 8.4.2.1: they must not reclaim
+  // after a further restart). REQUIRES: mu_
+  bool GraceActive();
+  nfsstat4 ReclaimStatus(uint64_t clientid);                         // REQUIRES: mu_
+  nfsstat4 NewStateStatus(uint32_t minorversion, uint64_t clientid);  // REQUIRES: mu_
+  void OnConfirmed(Client& c);  // REQUIRES: mu_; persist, reclaim rights
 
   uint64_t NewClientId();                   // REQUIRES: mu_
   StateOther NewOther();                    // REQUIRES: mu_
@@ -397,9 +458,18 @@ class StateManager {
   const StateOptions options_;
   const Clock& clock_;
   Random& random_;
-  const uint32_t boot_epoch_;
+  store::Store* const store_;
+  uint32_t boot_epoch_;  // set in the constructor only
 
+  std::mutex persist_mu_;  // serialises FlushRecords (taken before mu_)
   std::mutex mu_;
+  std::vector<store::Transaction::Op> record_queue_;                       // GUARDED_BY(mu_)
+  bool grace_ = false;                                                     // GUARDED_BY(mu_)
+  std::chrono::steady_clock::time_point grace_end_;                        // GUARDED_BY(mu_)
+  // Record ids of the previous instance's clients, and those of them that
+  // have not sent RECLAIM_COMPLETE yet (only 4.1 clients can).
+  std::unordered_set<std::string> reclaimable_;                            // GUARDED_BY(mu_)
+  std::unordered_set<std::string> reclaim_pending_;                        // GUARDED_BY(mu_)
   uint64_t next_id_ = 1;                                                   // GUARDED_BY(mu_)
   std::unordered_map<uint64_t, std::unique_ptr<Client>> clients_;          // GUARDED_BY(mu_)
   std::map<SessionId, std::shared_ptr<Session>> sessions_;                 // GUARDED_BY(mu_)

@@ -15,15 +15,7 @@ class OpLock : public Nfs4Test {
   Opened OpenIn(Session41& s, const std::string& owner, uint32_t access = SHARE_ACCESS_BOTH) {
     Compound c(1);
     c.PutRootFh().Open(OpenArgs{.access = access, .owner = owner, .name = "f"}).GetFh();
-    Reply r = Run41(s, c);
-    Opened o;
-    o.status = r.op_status(2);
-    if (r.status == st::OK) {
-      o.res = r.Open(2);
-      o.stateid = o.res.stateid;
-      o.fh = r.Fh(3);
-    }
-    return o;
+    return OpenedFrom(Run41(s, c), 2);
   }
   // LOCK for a new lock owner in session s (4.1: seqids are ignored).
   Reply LockIn(Session41& s, const Opened& o, uint32_t type, uint64_t off, uint64_t len,

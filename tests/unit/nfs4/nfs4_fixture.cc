@@ -68,16 +68,18 @@ Nfs4Test::Nfs4Test() {
   mem_ = std::make_shared<backend::MemoryFileSystem>(clock_);
   mem2_ = std::make_shared<backend::MemoryFileSystem>(clock_);
   fs_ = std::make_shared<GatedFileSystem>(mem_);
-  server_ = std::make_unique<Nfs4Server>(Nfs4Options{}, clock_, random_,
+  options_.store = store_.get();
+  server_ = std::make_unique<Nfs4Server>(options_, clock_, random_,
                                          std::span<const uint8_t, 32>(key_));
   exp_ = *server_->AddExport(1, "fs-1", fs_);
   exp2_ = *server_->AddExport(2, "fs-2", mem2_);
 }
 
-void Nfs4Test::Restart() {
-  clock_.Advance(std::chrono::seconds(100));
+void Nfs4Test::Restart(std::chrono::seconds later) {
+  clock_.Advance(later);
   default_session_.reset();
-  server_ = std::make_unique<Nfs4Server>(Nfs4Options{}, clock_, random_,
+  server_.reset();  // one instance at a time, as with the daemon
+  server_ = std::make_unique<Nfs4Server>(options_, clock_, random_,
                                          std::span<const uint8_t, 32>(key_));
   exp_ = *server_->AddExport(1, "fs-1", fs_);
   exp2_ = *server_->AddExport(2, "fs-2", mem2_);
@@ -266,8 +268,12 @@ Opened Nfs4Test::Open41(std::string_view dir, std::string_view name, uint32_t ac
   size_t open_at = c.size() + 1;  // after SEQUENCE
   c.Open(a).GetFh();
   Reply r = Run(c, who);
-  Opened o;
   EXPECT_TRUE(r.parsed) << r.error;
+  return OpenedFrom(r, open_at);
+}
+
+Opened OpenedFrom(const Reply& r, size_t open_at) {
+  Opened o;
   o.status = r.op_status(open_at);
   if (r.status == st::OK) {
     o.res = r.Open(open_at);

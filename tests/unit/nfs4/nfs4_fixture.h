@@ -26,6 +26,7 @@
 #include "compound_builder.h"
 #include "nfs4/compound.h"
 #include "nfs4/server.h"
+#include "store/store.h"
 
 namespace elfs::nfs4::test {
 
@@ -165,12 +166,17 @@ class Nfs4Test : public ::testing::Test {
   // The wire handle of a path, obtained with GETFH over NFSv4.0 as root.
   Bytes Fh(std::string_view path, const Export* exp = nullptr);
 
-  // A new server instance (a reboot): same key and backends, later clock.
-  void Restart();
+  // A new server instance (a reboot): same key, backends, options and
+  // store (so client records survive), `later` on the clock.
+  void Restart(std::chrono::seconds later = std::chrono::seconds(100));
 
   FakeClock clock_;
   SeededRandom random_{20240601};
   std::array<uint8_t, 32> key_{};
+  // Shared by every server instance of a test, as the daemon's SQLite store
+  // is across restarts.
+  std::unique_ptr<store::Store> store_ = store::NewMemoryStore();
+  Nfs4Options options_;
   std::shared_ptr<backend::MemoryFileSystem> mem_, mem2_;
   std::shared_ptr<GatedFileSystem> fs_;
   std::unique_ptr<Nfs4Server> server_;
@@ -179,6 +185,9 @@ class Nfs4Test : public ::testing::Test {
   std::optional<Session41> default_session_;
   uint32_t next_owner_ = 0;
 };
+
+// The OPEN at op index `open_at` of `r`, followed by a GETFH.
+Opened OpenedFrom(const Reply& r, size_t open_at);
 
 // Expects a parsed reply whose ops have exactly these statuses.
 ::testing::AssertionResult Statuses(const Reply& r, std::vector<uint32_t> want);
