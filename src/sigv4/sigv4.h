@@ -223,7 +223,7 @@ struct SignOptions {
   int64_t expires = 3600;       // presigned only
   bool normalize_path = true;
   bool add_content_sha256 = false;  // header form: add and sign X-Amz-Content-Sha256
-  bool sign_session_token = true;   // header form: false adds the token after signing
+  bool sign_session_token = true;   // false adds the token after signing (unsigned)
 };
 
 struct SignedParts {
