@@ -168,6 +168,7 @@ bool ProcessCompound(CompoundState& cs, xdr::XdrDecoder& args, xdr::XdrEncoder& 
     const size_t op_status_at = res.Reserve32();
     const size_t body_at = res.size();
     if (status == NFS4_OK) {
+      if (d->flags & kModifies) cs.modified = true;
       status = d->handler(cs, args, res);
       if (status == NFS4_OK && !args.ok()) status = NFS4ERR_BADXDR;
     }

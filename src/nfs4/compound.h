@@ -47,6 +47,10 @@ struct CompoundState {
   // COMPOUND4res to send again instead of executing anything.
   std::optional<xdr::Buffer> replay;
 
+  // A non-idempotent operation (kModifies) ran: a 4.0 reply worth keeping
+  // in the duplicate request cache.
+  bool modified = false;
+
   // A handler that writes a result body even on failure (e.g. LOCK4denied)
   // sets this so the dispatcher keeps it.
   bool keep_error_body = false;

@@ -17,6 +17,7 @@
 #include "common/clock.h"
 #include "common/random.h"
 #include "common/status.h"
+#include "nfs4/drc.h"
 #include "nfs4/file_handle.h"
 #include "nfs4/state/state_manager.h"
 #include "store/store.h"
@@ -56,6 +57,7 @@ class Nfs4Server {
 
   state::StateManager& state() { return state_; }
   const FileHandleCodec& fh_codec() const { return fh_codec_; }
+  DuplicateRequestCache& drc() { return drc_; }
   // Changes on every start, so clients detect lost unstable writes
   // (RFC 8881 section 18.32.3).
   const std::array<uint8_t, 8>& write_verifier() const { return write_verifier_; }
@@ -70,6 +72,7 @@ class Nfs4Server {
   state::StateManager state_;
   FileHandleCodec fh_codec_;
   std::array<uint8_t, 8> write_verifier_{};
+  DuplicateRequestCache drc_;
   mutable std::mutex exports_mu_;
   std::vector<std::unique_ptr<Export>> exports_;  // guarded by exports_mu_
   std::vector<std::unique_ptr<Export>> removed_;  // guarded by exports_mu_
