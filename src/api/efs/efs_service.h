@@ -145,15 +145,17 @@ class EfsService final : public Service {
   // default policy is in force) or the file system does not exist.
   std::optional<std::string> FileSystemPolicy(std::string_view fs_id) const;
   std::optional<AccessPointInfo> FindAccessPoint(std::string_view ap_id) const;
-  // Every mount target, ordered by id (the daemon re-opens listeners from it).
-  std::vector<MountTargetInfo> ListMountTargets() const;
+  // Every mount target, ordered by id (the daemon re-opens listeners from
+  // it). Fails only when the store does.
+  Result<std::vector<MountTargetInfo>> ListMountTargets() const;
 
   // "arn:aws:elasticfilesystem:<region>:<account>:file-system/<id>"
   std::string FileSystemArn(std::string_view fs_id) const;
   std::string AccessPointArn(std::string_view ap_id) const;
 
+  class Impl;  // the handlers (impl.h); public only so their helpers can name it
+
  private:
-  class Impl;
   std::unique_ptr<Impl> impl_;  // a pimpl keeps the handlers' helpers out of this header
 };
 
