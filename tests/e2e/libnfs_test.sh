@@ -18,7 +18,7 @@ head -c 3000 /dev/urandom >"$work/small"
 echo hello >"$fsdir/dir/sub/leaf"
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-"$elfsd" --data-dir "$work/data" --listen "127.0.0.1:$port" >"$work/elfsd.log" 2>&1 &
+"$elfsd" --data-dir "$work/data" --listen "127.0.0.1:$port" --api-listen 127.0.0.1:0 >"$work/elfsd.log" 2>&1 &
 pid=$!
 for _ in $(seq 50); do grep -q "serving file system" "$work/elfsd.log" && break; sleep 0.1; done
 url() { echo "nfs://127.0.0.1/$1?version=4&nfsport=$port"; }

@@ -119,7 +119,7 @@ stop_server_ganesha() {
 ELFS_FS_ID=${ELFS_FS_ID:-fs-0000000000000e2e0}
 ELFS_MOUNT_PATH=${ELFS_MOUNT_PATH:-/}
 # shellcheck disable=SC2016  # expanded later, by the bash that runs it
-ELFS_DEFAULT_CMD='exec "$ELFSD" --data-dir "$DATA_DIR" --listen "127.0.0.1:$PORT"'
+ELFS_DEFAULT_CMD='exec "$ELFSD" --data-dir "$DATA_DIR" --listen "127.0.0.1:$PORT" --api-listen 127.0.0.1:0'
 prepare_export_elfs() {
   EXPORT_DIR=$1/elfs-data/fs/$ELFS_FS_ID
   CLEANUP_DIR=$1/elfs-data   # with elfsd's own state (secrets, client records)
