@@ -26,11 +26,14 @@ nfsstat4 CheckIo(CompoundState& cs, state::Stateid sid, const vfs::Attr& attr, b
   auto check = cs.server.state().CheckIoStateid(cs.minorversion, cs.session_clientid(), sid,
                                                 cs.current_fh(), write);
   if (!check) return check.error();
-  if (check->special) {
-    Status s = authz::CheckAccess(cs.who, attr, write ? authz::kWrite : authz::kRead,
-                                  authz::Relax{.owner_override = true, .read_if_exec = true});
-    if (!s.ok()) return ToStat(s);
-  }
+  // The caller's own permission is checked on every READ and WRITE, also
+  // under an open's stateid, as Linux's server does (nfs4_check_file): a
+  // stateid is no capability, and another user presenting one (pynfs
+  // WRT19) is refused. The file's owner passes regardless of the mode, so
+  // a file created read-only can still be written through its open.
+  Status s = authz::CheckAccess(cs.who, attr, write ? authz::kWrite : authz::kRead,
+                                authz::Relax{.owner_override = true, .read_if_exec = true});
+  if (!s.ok()) return ToStat(s);
   return NFS4_OK;
 }
 

@@ -424,3 +424,45 @@ TEST_F(OpCommit, OverflowingRangeIsInval) {
 
 }  // namespace
 }  // namespace elfs::nfs4::test
+
+namespace elfs::nfs4::test {
+namespace {
+
+class IoPrincipal : public Nfs4Test {};
+
+// pynfs WRT19: a stateid is no capability; the caller's permission counts.
+TEST_F(IoPrincipal, StateidUsedByAnotherUserIsAccess) {
+  MakeFile("mine", "abc", 0600, 1000, 1000);
+  Opened o = Open41("", "mine", SHARE_ACCESS_BOTH, SHARE_DENY_NONE, "oo", false, User(1000));
+  ASSERT_EQ(o.status, st::OK);
+  EXPECT_EQ(Run(Compound(1).PutFh(o.fh).Write(o.stateid, 0, FILE_SYNC4, ToBytes("X")), User(2000))
+                .last_status(),
+            st::ACCESS);
+  EXPECT_EQ(Run(Compound(1).PutFh(o.fh).Read(o.stateid, 0, 3), User(2000)).last_status(),
+            st::ACCESS);
+  EXPECT_EQ(Content("mine"), "abc");
+  EXPECT_EQ(Run(Compound(1).PutFh(o.fh).Write(o.stateid, 0, FILE_SYNC4, ToBytes("X")), User(1000))
+                .last_status(),
+            st::OK);
+}
+
+TEST_F(IoPrincipal, OwnerWritesAReadOnlyFileThroughItsOpen) {
+  MakeDir("home", 0755, 1000, 1000);
+  Compound c(1);
+  c.PutRootFh()
+      .Lookup("home")
+      .Open(OpenArgs{.access = SHARE_ACCESS_BOTH, .owner = "oo", .create = true,
+                     .attrs = Fattr().Mode(0400), .name = "ro"})
+      .GetFh();
+  Opened created = OpenedFrom(Run(c, User(1000)), 3);
+  ASSERT_EQ(created.status, st::OK);
+  EXPECT_EQ(Run(Compound(1).PutFh(created.fh).Write(created.stateid, 0, FILE_SYNC4,
+                                                    ToBytes("data")),
+                User(1000))
+                .last_status(),
+            st::OK);
+  EXPECT_EQ(Content("home/ro"), "data");
+}
+
+}  // namespace
+}  // namespace elfs::nfs4::test
