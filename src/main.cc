@@ -78,6 +78,19 @@ int main(int argc, char** argv) {
     std::printf("elfsd: %s at %s:%u (mount with: mount -t nfs4 -o vers=4.1,port=%u %s:/ /mnt)\n",
                 l.fs_id.c_str(), l.endpoint.address().to_string().c_str(), l.endpoint.port(),
                 l.endpoint.port(), l.endpoint.address().to_string().c_str());
+  const auto& control = (*daemon)->control_plane();
+  if (control.api_port() != 0) {
+    // The secret itself is never printed or logged: it is in a 0600 file.
+    std::printf("elfsd: API at http://%s:%u, account %s; root credentials in %s%s\n"
+                "  use them with:\n"
+                "    export AWS_SHARED_CREDENTIALS_FILE=%s AWS_PROFILE=elfs AWS_DEFAULT_REGION=%s\n"
+                "    aws --endpoint-url http://%s:%u efs describe-file-systems\n",
+                elfs::server::ParseListen(config.api_listen)->first.c_str(), control.api_port(),
+                control.account_id().c_str(), control.root_credentials_file().c_str(),
+                control.created_root_credentials() ? " (created now, mode 0600)" : "",
+                control.root_credentials_file().c_str(), config.region.c_str(),
+                elfs::server::ParseListen(config.api_listen)->first.c_str(), control.api_port());
+  }
   std::fflush(stdout);
   int sig = 0;
   sigwait(&stop, &sig);

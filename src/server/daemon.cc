@@ -20,6 +20,7 @@
 #include "nfs4/program.h"
 #include "nfs4/server.h"
 #include "rpc/server.h"
+#include "server/control_plane.h"
 #include "server/data_plane.h"
 #include "store/store.h"
 
@@ -84,6 +85,7 @@ struct Daemon::Impl {
   std::unique_ptr<nfs4::Nfs4Server> nfs;
   std::unique_ptr<rpc::RpcServer> rpc;
   std::unique_ptr<NfsDataPlane> data_plane;
+  std::unique_ptr<ControlPlane> control;
 };
 
 Daemon::Daemon(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -124,6 +126,7 @@ Result<std::unique_ptr<Daemon>> Daemon::Create(const Config& given) {
   nfs4::Nfs4Options options;
   options.store = impl->store.get();
   options.state.lease_time = std::chrono::seconds(config.lease_seconds);
+  options.state.grace_time = std::chrono::seconds(config.grace_seconds);
   impl->nfs = std::make_unique<nfs4::Nfs4Server>(
       options, SystemClock::Instance(), SystemRandom::Instance(),
       std::span<const uint8_t, nfs4::FileHandleCodec::kKeySize>(key->data(), key->size()));
@@ -132,10 +135,13 @@ Result<std::unique_ptr<Daemon>> Daemon::Create(const Config& given) {
   ro.worker_threads = config.worker_threads;
   impl->rpc = std::make_unique<rpc::RpcServer>(ro);
   impl->data_plane = std::make_unique<NfsDataPlane>(
-      NfsDataPlane::Options{data, config.backend, 2049}, *impl->nfs, *impl->rpc);
+      NfsDataPlane::Options{data, config.backend, config.nfs_port}, *impl->nfs, *impl->rpc);
   for (const auto& fsc : config.file_systems) {
     ELFS_RETURN_IF_ERROR_R(impl->data_plane->Attach(fsc.id));
   }
+  auto control = ControlPlane::Create(config, *impl->store, *impl->data_plane);
+  if (!control) return Err(control.error());
+  impl->control = std::move(*control);
   return std::unique_ptr<Daemon>(new Daemon(std::move(impl)));
 }
 
@@ -155,10 +161,13 @@ Status Daemon::Start() {
                  bound->port());
   }
   impl_->rpc->Start();
-  return {};
+  return impl_->control->Start();
 }
 
+const ControlPlane& Daemon::control_plane() const { return *impl_->control; }
+
 void Daemon::Stop() {
+  if (impl_ && impl_->control) impl_->control->Stop();
   if (impl_ && impl_->rpc) impl_->rpc->Stop();
 }
 

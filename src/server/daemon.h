@@ -19,6 +19,7 @@
 
 #include "common/status.h"
 #include "server/config.h"
+#include "server/control_plane.h"
 
 namespace elfs::server {
 
@@ -36,6 +37,7 @@ class Daemon {
   Status Start();
   void Stop();
   const std::vector<Listener>& listeners() const { return listeners_; }
+  const ControlPlane& control_plane() const;
 
  private:
   struct Impl;

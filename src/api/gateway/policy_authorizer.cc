@@ -1,0 +1,108 @@
+#include "api/gateway/policy_authorizer.h"
+
+#include <spdlog/spdlog.h>
+
+#include "api/common/ids.h"
+
+namespace elfs::api {
+
+iam::Principal ToPolicyPrincipal(const Principal& p) {
+  iam::Principal out;
+  switch (p.kind) {
+    case Principal::Kind::kAnonymous: out.kind = iam::Principal::Kind::kAnonymous; break;
+    case Principal::Kind::kRoot: out.kind = iam::Principal::Kind::kAccountRoot; break;
+    case Principal::Kind::kUser: out.kind = iam::Principal::Kind::kUser; break;
+    case Principal::Kind::kAssumedRole: out.kind = iam::Principal::Kind::kAssumedRole; break;
+  }
+  out.account = p.account;
+  out.arn = p.arn;
+  out.role_arn = p.role_arn;
+  out.user_id = p.user_id;
+  // aws:username exists for IAM users only.
+  if (p.kind == Principal::Kind::kUser) out.user_name = p.name;
+  out.tags = p.tags;
+  return out;
+}
+
+iam::ContextKeys GlobalKeys(const CallContext& ctx) {
+  iam::ContextKeys keys;
+  if (!ctx.source_ip.empty()) keys["aws:SourceIp"] = {ctx.source_ip};
+  keys["aws:SecureTransport"] = {ctx.secure_transport ? "true" : "false"};
+  keys["aws:CurrentTime"] = {FormatIso8601(ctx.now)};
+  keys["aws:EpochTime"] = {std::to_string(
+      std::chrono::duration_cast<std::chrono::seconds>(ctx.now.time_since_epoch()).count())};
+  if (!ctx.region.empty()) keys["aws:RequestedRegion"] = {ctx.region};
+  return keys;
+}
+
+PolicyAuthorizer::PolicyAuthorizer(CredentialDirectory& credentials,
+                                   ResourcePolicyLookup resource_policies, std::string account_id)
+    : credentials_(credentials),
+      resource_policies_(std::move(resource_policies)),
+      account_(std::move(account_id)) {}
+
+void PolicyAuthorizer::Invalidate() {
+  cache_.Invalidate();
+  std::lock_guard lock(parsed_mu_);
+  parsed_.clear();
+}
+
+std::shared_ptr<const iam::Policy> PolicyAuthorizer::Parsed(const std::string& json,
+                                                            iam::PolicyType type) {
+  {
+    std::lock_guard lock(parsed_mu_);
+    auto it = parsed_.find(json);
+    if (it != parsed_.end()) return it->second;
+  }
+  auto p = iam::ParseSharedPolicy(json, type);
+  if (!p) {
+    // Stored policies were validated when written; one that no longer parses
+    // grants nothing.
+    spdlog::warn("authorizer: ignoring a stored policy that does not parse: {}",
+                 p.error().message());
+    return nullptr;
+  }
+  std::lock_guard lock(parsed_mu_);
+  if (parsed_.size() > 4096) parsed_.clear();
+  parsed_.emplace(json, *p);
+  return *p;
+}
+
+std::shared_ptr<const iam::Decision> PolicyAuthorizer::Decide(const CallContext& ctx,
+                                                             const AuthzRequest& req) {
+  iam::RequestContext rc;
+  rc.action = req.action;
+  rc.resource = req.resource;
+  rc.principal = ToPolicyPrincipal(ctx.principal);
+  rc.keys = GlobalKeys(ctx);
+  for (const auto& [k, v] : req.context) rc.keys[k] = v;
+
+  uint64_t generation = cache_.generation();
+  std::string key = iam::DecisionCache::Key(rc);
+  if (auto hit = cache_.Get(key)) return hit;
+
+  iam::PolicySet set;
+  set.resource_account = account_;
+  for (const auto& doc : credentials_.IdentityPolicies(ctx.principal)) {
+    if (auto p = Parsed(doc.json, iam::PolicyType::kIdentity)) set.identity.push_back({doc.source, p});
+  }
+  if (resource_policies_ && req.resource != "*") {
+    if (auto json = resource_policies_(req.resource)) {
+      if (auto p = Parsed(*json, iam::PolicyType::kResource)) {
+        set.resource = iam::LabeledPolicy{"resource-policy:" + req.resource, p};
+      }
+    }
+  }
+  auto decision = std::make_shared<const iam::Decision>(iam::Evaluate(set, rc));
+  cache_.Put(key, decision, generation);
+  return decision;
+}
+
+tl::expected<void, ApiError> PolicyAuthorizer::Authorize(const CallContext& ctx,
+                                                         const AuthzRequest& req) {
+  auto decision = Decide(ctx, req);
+  if (decision->allowed()) return {};
+  return tl::unexpected<ApiError>(ApiError{403, "AccessDenied", decision->Reason()});
+}
+
+}  // namespace elfs::api

@@ -1,0 +1,236 @@
+#include "server/control_plane.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include "api/common/audit_log.h"
+#include "api/ec2/ec2_service.h"
+#include "api/efs/efs_service.h"
+#include "api/gateway/gateway.h"
+#include "api/gateway/policy_authorizer.h"
+#include "api/iam/iam_directory.h"
+#include "api/iam/iam_service.h"
+#include "api/iam/sts_service.h"
+#include "common/clock.h"
+#include "common/random.h"
+#include "http/server.h"
+#include "iam/simulate.h"
+
+namespace elfs::server {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr std::string_view kServerKind = "server/account";
+
+// The account id: the stored one; else the configured one; else random.
+Result<std::string> LoadOrCreateAccountId(store::Store& store, const std::string& configured) {
+  auto rec = store.Get(kServerKind, "account");
+  if (!rec) return Err(rec.error());
+  if (*rec) {
+    auto j = nlohmann::json::parse((*rec)->value, nullptr, false);
+    if (!j.is_object() || !j.contains("account_id") || !j["account_id"].is_string())
+      return Err(Errc::kInvalid, "the stored account record is corrupt");
+    std::string id = j["account_id"];
+    if (!configured.empty() && configured != id)
+      return Err(Errc::kInvalid, "this data directory belongs to account " + id + ", not " + configured);
+    return id;
+  }
+  std::string id = configured;
+  if (id.empty()) {
+    uint8_t b[12];
+    SystemRandom::Instance().Fill(b);
+    for (uint8_t x : b) id.push_back(static_cast<char>('0' + x % 10));
+    if (id[0] == '0') id[0] = '1';
+  }
+  store::Transaction txn;
+  txn.Put(std::string(kServerKind), "account", nlohmann::json{{"account_id", id}}.dump(),
+          store::kMustNotExist);
+  ELFS_RETURN_IF_ERROR_R(store.Commit(txn));
+  return id;
+}
+
+Status WriteCredentialsFile(const fs::path& path, const api::iam::RootCredentials& creds) {
+  std::string text = "[elfs]\naws_access_key_id = " + creds.access_key_id +
+                     "\naws_secret_access_key = " + creds.secret + "\n";
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0) return {Errc::kIo, "create " + path.string() + ": " + std::strerror(errno)};
+  bool ok = ::fchmod(fd, 0600) == 0 &&
+            ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
+            ::fsync(fd) == 0;
+  ::close(fd);
+  if (!ok) return {Errc::kIo, "write " + path.string()};
+  return {};
+}
+
+}  // namespace
+
+struct ControlPlane::Impl {
+  Config config;
+  store::Store* store = nullptr;
+  api::DataPlane* data_plane = nullptr;
+  std::string account_id;
+  fs::path credentials_file;
+  bool created_credentials = false;
+  std::unique_ptr<api::AuditLog> audit;
+  std::unique_ptr<api::iam::IamDirectory> iam;
+  std::unique_ptr<api::iam::IamService> iam_service;
+  std::unique_ptr<api::iam::StsService> sts_service;
+  std::unique_ptr<api::ec2::Ec2Service> ec2;
+  std::unique_ptr<api::efs::EfsService> efs;
+  std::unique_ptr<api::PolicyAuthorizer> authorizer;
+  std::unique_ptr<api::Gateway> gateway;
+  std::unique_ptr<http::Server> http;
+  uint16_t api_port = 0;
+};
+
+ControlPlane::ControlPlane(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+ControlPlane::~ControlPlane() { Stop(); }
+
+Result<std::unique_ptr<ControlPlane>> ControlPlane::Create(const Config& config, store::Store& store,
+                                                           api::DataPlane& data_plane) {
+  auto impl = std::make_unique<Impl>();
+  impl->config = config;
+  impl->store = &store;
+  impl->data_plane = &data_plane;
+  const fs::path data(config.data_dir);
+
+  auto account = LoadOrCreateAccountId(store, config.account_id);
+  if (!account) return Err(account.error());
+  impl->account_id = *account;
+
+  if (::mkdir((data / "logs").c_str(), 0700) != 0 && errno != EEXIST)
+    return Err(Errc::kIo, "mkdir " + (data / "logs").string() + ": " + std::strerror(errno));
+  auto audit = api::AuditLog::Open(data / "logs" / "audit.jsonl");
+  if (!audit) return Err(audit.error());
+  impl->audit = std::move(*audit);
+
+  Random& random = SystemRandom::Instance();
+  impl->iam = std::make_unique<api::iam::IamDirectory>(store, impl->account_id, random);
+  impl->credentials_file = data / "secrets" / "root-credentials";
+  auto root = impl->iam->EnsureAccount();
+  if (!root) return Err(root.error());
+  if (*root) {
+    ELFS_RETURN_IF_ERROR_R(WriteCredentialsFile(impl->credentials_file, **root));
+    impl->created_credentials = true;
+  }
+  impl->iam_service = std::make_unique<api::iam::IamService>(*impl->iam);
+  impl->sts_service = std::make_unique<api::iam::StsService>(*impl->iam);
+
+  api::ec2::Ec2Options eo;
+  eo.account_id = impl->account_id;
+  eo.region = config.region;
+  eo.default_vpc_cidr = config.default_vpc_cidr;
+  ELFS_RETURN_IF_ERROR_R(api::ec2::ValidateOptions(eo));
+  impl->ec2 = std::make_unique<api::ec2::Ec2Service>(store, random, eo);
+
+  Impl* raw = impl.get();
+  api::efs::EfsConfig ec;
+  ec.account_id = impl->account_id;
+  ec.region = config.region;
+  ec.policy_validator = [](std::string_view json) -> std::optional<std::string> {
+    auto p = iam::ParsePolicy(json, iam::PolicyType::kResource);
+    if (!p) return p.error().message();
+    return std::nullopt;
+  };
+  ec.policy_lockout_check = [raw](const api::CallContext& ctx, std::string_view fs_arn,
+                                  std::string_view json) -> std::optional<std::string> {
+    auto policy = iam::ParseSharedPolicy(json, iam::PolicyType::kResource);
+    if (!policy) return policy.error().message();
+    iam::PolicySet caller;
+    caller.resource_account = raw->account_id;
+    for (const auto& doc : raw->iam->IdentityPolicies(ctx.principal)) {
+      if (auto p = iam::ParseSharedPolicy(doc.json, iam::PolicyType::kIdentity)) {
+        caller.identity.push_back({doc.source, *p});
+      }
+    }
+    iam::RequestContext rc;
+    rc.action = "elasticfilesystem:PutFileSystemPolicy";
+    rc.resource = std::string(fs_arn);
+    rc.principal = api::ToPolicyPrincipal(ctx.principal);
+    rc.keys = api::GlobalKeys(ctx);
+    auto d = iam::CheckPolicyLockout(caller, {"new-file-system-policy", *policy}, rc);
+    if (d.allowed()) return std::nullopt;
+    return "The policy would prevent the caller from changing it again (" + d.Reason() +
+           "); set BypassPolicyLockoutSafetyCheck to apply it anyway";
+  };
+  impl->efs = std::make_unique<api::efs::EfsService>(store, *impl->ec2, data_plane, random, ec);
+
+  impl->authorizer = std::make_unique<api::PolicyAuthorizer>(
+      *impl->iam,
+      [raw](std::string_view arn) -> std::optional<std::string> {
+        constexpr std::string_view kFs = ":file-system/";
+        auto at = arn.find(kFs);
+        if (at == std::string_view::npos || arn.substr(0, 25) != "arn:aws:elasticfilesystem")
+          return std::nullopt;
+        return raw->efs->FileSystemPolicy(arn.substr(at + kFs.size()));
+      },
+      impl->account_id);
+  // Every change of IAM data or of a file system policy invalidates cached
+  // decisions (SPEC §1.3); EC2 and other EFS objects do not feed decisions.
+  store.Watch([raw](const std::vector<store::Key>& changed) {
+    for (const auto& k : changed) {
+      if (k.kind.rfind("iam/", 0) == 0 || k.kind.rfind("efs/", 0) == 0) {
+        raw->authorizer->Invalidate();
+        return;
+      }
+    }
+  });
+
+  api::Gateway::Options go;
+  go.region = config.region;
+  impl->gateway = std::make_unique<api::Gateway>(go, *impl->iam, *impl->authorizer, *impl->audit,
+                                                 SystemClock::Instance(), random);
+  impl->gateway->AddService(*impl->efs);
+  impl->gateway->AddService(*impl->iam_service);
+  impl->gateway->AddService(*impl->sts_service);
+  impl->gateway->AddService(*impl->ec2);
+  return std::unique_ptr<ControlPlane>(new ControlPlane(std::move(impl)));
+}
+
+Status ControlPlane::Start() {
+  auto targets = impl_->efs->ListMountTargets();
+  if (!targets) return targets.error();
+  for (const auto& mt : *targets) {
+    Status s = impl_->data_plane->OpenMountTarget(mt.mount_target_id, mt.file_system_id, mt.ip_address);
+    if (!s.ok()) spdlog::error("mount target {}: {}", mt.mount_target_id, s.ToString());
+  }
+  if (impl_->config.api_listen.empty()) return {};
+  auto hp = ParseListen(impl_->config.api_listen);
+  if (!hp) return hp.error();
+  http::ServerOptions ho;
+  if (impl_->config.api_tls) {
+    return {Errc::kNotSupported, "--api-tls: the API's certificate authority is not built yet"};
+  }
+  Impl* raw = impl_.get();
+  auto server = http::Server::Create(ho, [raw](const http::Request& req, const http::Peer& peer) {
+    return raw->gateway->Handle(req, peer);
+  });
+  if (!server) return server.error();
+  impl_->http = std::move(*server);
+  auto port = impl_->http->Listen(hp->first, hp->second);
+  if (!port) return port.error();
+  impl_->api_port = *port;
+  ELFS_RETURN_IF_ERROR(impl_->http->Start());
+  spdlog::info("API (EFS, IAM, STS, EC2) at http://{}:{} for account {} in {}", hp->first, *port,
+               impl_->account_id, impl_->config.region);
+  return {};
+}
+
+void ControlPlane::Stop() {
+  if (impl_ && impl_->http) impl_->http->Stop();
+}
+
+const std::string& ControlPlane::account_id() const { return impl_->account_id; }
+uint16_t ControlPlane::api_port() const { return impl_->api_port; }
+const fs::path& ControlPlane::root_credentials_file() const { return impl_->credentials_file; }
+bool ControlPlane::created_root_credentials() const { return impl_->created_credentials; }
+
+}  // namespace elfs::server

@@ -1,0 +1,49 @@
+// ControlPlane: the management API of elfsd, wired. One store, the IAM
+// directory and the EFS, IAM, STS and EC2 services over it, the policy
+// authorizer, the gateway (SigV4, routing, audit) and the HTTP server.
+// EFS changes reach the NFS side through the DataPlane it is given.
+//
+// First start creates the account (its id from the config or random, then
+// kept in the store) and its root access key, written to
+// DATA_DIR/secrets/root-credentials (0600, AWS shared-credentials format).
+//
+// Thread safety: Start/Stop from one thread; the rest is the services'.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "api/common/directory.h"
+#include "common/status.h"
+#include "server/config.h"
+#include "store/store.h"
+
+namespace elfs::server {
+
+class ControlPlane {
+ public:
+  // `store` and `data_plane` outlive the control plane.
+  static Result<std::unique_ptr<ControlPlane>> Create(const Config& config, store::Store& store,
+                                                      api::DataPlane& data_plane);
+  ~ControlPlane();
+
+  // Re-opens the listeners of every mount target in the store, then serves
+  // the API at config.api_listen (if set).
+  Status Start();
+  void Stop();
+
+  const std::string& account_id() const;
+  uint16_t api_port() const;  // 0 when the API is off
+  // Where the root credentials are, and whether this start created them.
+  const std::filesystem::path& root_credentials_file() const;
+  bool created_root_credentials() const;
+
+  struct Impl;
+
+ private:
+  explicit ControlPlane(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace elfs::server
