@@ -35,12 +35,12 @@ class RequestParser {
   State Feed(std::string_view data, size_t* consumed);
   // The client sent "Expect: 100-continue" and a body is still due.
   bool ExpectsContinue() const;
-  // After kComplete: the request (moves it out), and whether the client
-  // wants the connection kept open.
+  // After kComplete: the request (moves it out; once).
   Request Take();
-  bool KeepAlive() const;
+  // After Take(): whether the client wants the connection kept open.
+  bool KeepAlive() const { return keep_alive_; }
   // After kError: 400 (malformed), 413 (body too large), 431 (header too
-  // large), 501 (unsupported transfer coding).
+  // large).
   int ErrorStatus() const { return error_status_; }
   // True once any byte of a request has been consumed.
   bool Started() const { return started_; }
@@ -51,6 +51,7 @@ class RequestParser {
   int error_status_ = 0;
   bool started_ = false;
   bool header_reported_ = false;
+  bool keep_alive_ = false;
 };
 
 }  // namespace elfs::http
