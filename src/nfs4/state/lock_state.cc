@@ -34,7 +34,14 @@ std::string ToKey(std::span<const uint8_t> bytes) {
 
 }  // namespace
 
+void StateManager::SetRanges(LockState& ls, std::vector<LockRange> ranges) {
+  if (Client* c = FindClient(ls.owner->clientid))
+    c->lock_ranges = c->lock_ranges - ls.ranges.size() + ranges.size();
+  ls.ranges = std::move(ranges);
+}
+
 void StateManager::RemoveLockState(LockState* ls) {
+  SetRanges(*ls, {});
   auto range = locks_by_file_.equal_range(ls->file);
   for (auto it = range.first; it != range.second; ++it) {
     if (it->second == ls) {
@@ -209,15 +216,25 @@ NfsResult<Stateid> StateManager::Lock(const LockArgs& a, const FileHandle& file,
   next.push_back(want);
   std::sort(next.begin(), next.end(),
             [](const LockRange& x, const LockRange& y) { return x.offset < y.offset; });
-  ls->ranges.clear();
+  std::vector<LockRange> merged;
   for (const LockRange& r : next) {
-    if (!ls->ranges.empty() && ls->ranges.back().write == r.write &&
-        ls->ranges.back().end >= r.offset) {
-      ls->ranges.back().end = std::max(ls->ranges.back().end, r.end);
+    if (!merged.empty() && merged.back().write == r.write && merged.back().end >= r.offset) {
+      merged.back().end = std::max(merged.back().end, r.end);
     } else {
-      ls->ranges.push_back(r);
+      merged.push_back(r);
     }
   }
+  if (merged.size() > ls->ranges.size()) {
+    const size_t more = merged.size() - ls->ranges.size();
+    size_t on_file = 0;
+    auto held = locks_by_file_.equal_range(file);
+    for (auto it = held.first; it != held.second; ++it) on_file += it->second->ranges.size();
+    const Client* c = FindClient(ls->owner->clientid);
+    if (on_file + more > options_.max_locks_per_file ||
+        (c && c->lock_ranges + more > options_.max_locks_per_client))
+      return NfsErr(NFS4ERR_RESOURCE);
+  }
+  SetRanges(*ls, std::move(merged));
   ls->seqid++;
   return Stateid{ls->seqid, ls->other};
 }
@@ -256,7 +273,7 @@ nfsstat4 StateManager::Unlock(uint32_t minorversion, uint64_t clientid, const St
     if (r.offset < offset) next.push_back({r.offset, offset, r.write});
     if (end < r.end) next.push_back({end, r.end, r.write});
   }
-  ls->ranges = std::move(next);
+  SetRanges(*ls, std::move(next));
   ls->seqid++;
   *out = {ls->seqid, ls->other};
   return NFS4_OK;

@@ -54,6 +54,13 @@ struct StateOptions {
   // uses 90 s. It ends early once every such client sent RECLAIM_COMPLETE,
   // and is skipped when there are no records.
   std::chrono::seconds grace_time{90};
+  // Byte-range lock limits, as EFS's quotas for NFS clients: 512 locks per
+  // file and 8,192 per mount (counted per client id here, which is what one
+  // mount of a Linux client uses). A lock here is one held range; a LOCK
+  // that would exceed a limit fails with NFS4ERR_RESOURCE (see
+  // docs/design.md). LOCKU never fails for it, though it may split a range.
+  size_t max_locks_per_file = 512;
+  size_t max_locks_per_client = 8192;
 };
 
 // One slot of a session's fore channel (RFC 8881 section 2.10.6.1).
@@ -355,6 +362,7 @@ class StateManager {
     bool reclaim_complete = false;
     bool persisted = false;   // its record is in the store
     bool may_reclaim = false; // a record of the previous instance names it
+    size_t lock_ranges = 0;   // ranges held by all its lock states
     std::chrono::steady_clock::time_point last_renew;
     std::vector<SessionId> sessions;
     std::map<std::string, std::unique_ptr<OpenOwner>> open_owners;
@@ -406,6 +414,8 @@ class StateManager {
   void RevokeClient(uint64_t clientid, Why why);  // REQUIRES: mu_
   void RemoveOpen(OpenState* st);           // REQUIRES: mu_; and its lock states
   void RemoveLockState(LockState* ls);      // REQUIRES: mu_
+  // Replaces the ranges of `ls`, keeping its client's count. REQUIRES: mu_
+  void SetRanges(LockState& ls, std::vector<LockRange> ranges);
   // Finds a lock state for a stateid with the seqid rules (see LookupOpen).
   nfsstat4 LookupLock(uint32_t minorversion, uint64_t clientid, const Stateid& sid,
                       LockState** out);  // REQUIRES: mu_

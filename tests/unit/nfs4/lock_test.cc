@@ -274,3 +274,69 @@ TEST_F(OpLock, DeniedNewLockOwnerMayComeAgainThroughTheOpen40) {
 
 }  // namespace
 }  // namespace elfs::nfs4::test
+
+namespace elfs::nfs4::test {
+namespace {
+
+// EFS's lock quotas (512 per file, 8,192 per mount), made small here.
+class LockLimits : public Nfs4Test {
+ protected:
+  void SetUp() override {
+    MakeFile("f", "0123456789", 0666);
+    MakeFile("g", "0123456789", 0666);
+    options_.state.max_locks_per_file = 4;
+    options_.state.max_locks_per_client = 6;
+    Restart(std::chrono::seconds(0));
+  }
+  Stateid4 lock_sid_;
+  uint32_t Lock(Session41& s, const Opened& o, const std::string& owner, uint64_t off,
+                bool first) {
+    Compound c(1);
+    c.PutFh(o.fh);
+    if (first) {
+      c.LockNew(WRITE_LT, off, 1, 0, o.stateid, 0, 0, owner);
+    } else {
+      c.LockExisting(WRITE_LT, off, 1, lock_sid_, 0);
+    }
+    Reply r = Run41(s, c);
+    if (r.status == st::OK) lock_sid_ = r.StateidRes(2);
+    return r.last_status();
+  }
+};
+
+TEST_F(LockLimits, PerFileAndPerClientLimitsAreResource) {
+  Session41& s = session();
+  Opened f = Open41("", "f", SHARE_ACCESS_BOTH);
+  ASSERT_EQ(f.status, st::OK);
+  ASSERT_EQ(Lock(s, f, "lo", 0, true), st::OK);
+  for (uint64_t off : {2, 4, 6}) ASSERT_EQ(Lock(s, f, "lo", off, false), st::OK);
+  EXPECT_EQ(Lock(s, f, "lo", 8, false), st::RESOURCE);  // a fifth range on f
+  // Filling a gap merges ranges: fewer, so it is granted.
+  EXPECT_EQ(Lock(s, f, "lo", 1, false), st::OK);         // [0,3) [4,5) [6,7)
+  EXPECT_EQ(Lock(s, f, "lo", 8, false), st::OK);         // four again
+  // Other owners count against the same file.
+  Session41 other = NewSession("other-client");
+  Compound oc(1);
+  oc.PutRootFh().Open(OpenArgs{.access = SHARE_ACCESS_BOTH, .owner = "oo2", .name = "f"}).GetFh();
+  Opened f2 = OpenedFrom(Run41(other, oc), 2);
+  ASSERT_EQ(f2.status, st::OK);
+  EXPECT_EQ(Run41(other, Compound(1).PutFh(f2.fh).LockNew(WRITE_LT, 20, 1, 0, f2.stateid, 0, 0,
+                                                          "lo2"))
+                .last_status(),
+            st::RESOURCE);
+
+  // Per client: two more ranges on g reach six, the seventh is refused.
+  Opened g = Open41("", "g", SHARE_ACCESS_BOTH, SHARE_DENY_NONE, "og");
+  ASSERT_EQ(g.status, st::OK);
+  ASSERT_EQ(Lock(s, g, "lo-g", 0, true), st::OK);
+  ASSERT_EQ(Lock(s, g, "lo-g", 2, false), st::OK);
+  EXPECT_EQ(Lock(s, g, "lo-g", 4, false), st::RESOURCE);
+  // Unlocking gives room back; an unlock that splits a range never fails.
+  Reply u = Run41(s, Compound(1).PutFh(g.fh).LockU(WRITE_LT, 0, lock_sid_, 2, 1));
+  ASSERT_EQ(u.last_status(), st::OK);
+  lock_sid_ = u.StateidRes(2);
+  EXPECT_EQ(Lock(s, g, "lo-g", 4, false), st::OK);
+}
+
+}  // namespace
+}  // namespace elfs::nfs4::test
