@@ -110,5 +110,10 @@ std::string Encode(const NetworkAcl& v);
 std::string Encode(const NetworkInterface& v);
 template <class T>
 Result<T> Decode(std::string_view json);
+template <> Result<Vpc> Decode<Vpc>(std::string_view json);
+template <> Result<Subnet> Decode<Subnet>(std::string_view json);
+template <> Result<SecurityGroup> Decode<SecurityGroup>(std::string_view json);
+template <> Result<NetworkAcl> Decode<NetworkAcl>(std::string_view json);
+template <> Result<NetworkInterface> Decode<NetworkInterface>(std::string_view json);
 
 }  // namespace elfs::api::ec2
