@@ -44,65 +44,55 @@ std::vector<std::string> StringsFromJson(const json& j) {
   return out;
 }
 
-json Encode(const UserRecord& r) {
-  return {{"name", r.name},         {"path", r.path},
-          {"id", r.id},             {"created", ToEpoch(r.created)},
-          {"tags", TagsToJson(r.tags)}, {"groups", r.groups},
+// The fields users, groups and roles share.
+template <class R>
+json EncodeEntity(const R& r) {
+  return {{"name", r.name},     {"path", r.path},
+          {"id", r.id},         {"created", ToEpoch(r.created)},
           {"inline", r.inline_policies}, {"attached", r.attached}};
+}
+template <class R>
+R DecodeEntity(const json& j) {
+  R r;
+  r.name = j.value("name", "");
+  r.path = j.value("path", "/");
+  r.id = j.value("id", "");
+  r.created = FromEpoch(j.value("created", int64_t{0}));
+  r.inline_policies = InlineFromJson(j.value("inline", json::object()));
+  r.attached = StringsFromJson(j.value("attached", json::array()));
+  return r;
+}
+
+json Encode(const UserRecord& r) {
+  json j = EncodeEntity(r);
+  j["tags"] = TagsToJson(r.tags);
+  j["groups"] = r.groups;
+  return j;
 }
 UserRecord DecodeUser(const json& j) {
-  UserRecord r;
-  r.name = j.value("name", "");
-  r.path = j.value("path", "/");
-  r.id = j.value("id", "");
-  r.created = FromEpoch(j.value("created", int64_t{0}));
+  auto r = DecodeEntity<UserRecord>(j);
   r.tags = TagsFromJson(j.value("tags", json::array()));
   r.groups = StringsFromJson(j.value("groups", json::array()));
-  r.inline_policies = InlineFromJson(j.value("inline", json::object()));
-  r.attached = StringsFromJson(j.value("attached", json::array()));
   return r;
 }
 
-json Encode(const GroupRecord& r) {
-  return {{"name", r.name},       {"path", r.path},
-          {"id", r.id},           {"created", ToEpoch(r.created)},
-          {"inline", r.inline_policies}, {"attached", r.attached}};
-}
-GroupRecord DecodeGroup(const json& j) {
-  GroupRecord r;
-  r.name = j.value("name", "");
-  r.path = j.value("path", "/");
-  r.id = j.value("id", "");
-  r.created = FromEpoch(j.value("created", int64_t{0}));
-  r.inline_policies = InlineFromJson(j.value("inline", json::object()));
-  r.attached = StringsFromJson(j.value("attached", json::array()));
-  return r;
-}
+json Encode(const GroupRecord& r) { return EncodeEntity(r); }
+GroupRecord DecodeGroup(const json& j) { return DecodeEntity<GroupRecord>(j); }
 
 json Encode(const RoleRecord& r) {
-  return {{"name", r.name},
-          {"path", r.path},
-          {"id", r.id},
-          {"created", ToEpoch(r.created)},
-          {"trust", r.trust_policy},
-          {"description", r.description},
-          {"max_session", r.max_session_duration},
-          {"tags", TagsToJson(r.tags)},
-          {"inline", r.inline_policies},
-          {"attached", r.attached}};
+  json j = EncodeEntity(r);
+  j["trust"] = r.trust_policy;
+  j["description"] = r.description;
+  j["max_session"] = r.max_session_duration;
+  j["tags"] = TagsToJson(r.tags);
+  return j;
 }
 RoleRecord DecodeRole(const json& j) {
-  RoleRecord r;
-  r.name = j.value("name", "");
-  r.path = j.value("path", "/");
-  r.id = j.value("id", "");
-  r.created = FromEpoch(j.value("created", int64_t{0}));
+  auto r = DecodeEntity<RoleRecord>(j);
   r.trust_policy = j.value("trust", "");
   r.description = j.value("description", "");
   r.max_session_duration = j.value("max_session", 3600);
   r.tags = TagsFromJson(j.value("tags", json::array()));
-  r.inline_policies = InlineFromJson(j.value("inline", json::object()));
-  r.attached = StringsFromJson(j.value("attached", json::array()));
   return r;
 }
 
@@ -431,18 +421,14 @@ std::optional<AccessKey> IamDirectory::FindAccessKey(std::string_view access_key
         for (const auto& t : (*role)->tags) p.tags[t.key] = t.value;
       }
       for (const auto& t : rec.session_tags) p.tags[t.key] = t.value;
-    } else if (rec.kind == Principal::Kind::kUser) {
-      auto user = GetUser(rec.user);
-      if (!user || !*user) return std::nullopt;
-      p.kind = Principal::Kind::kUser;
-      p.arn = UserArn((*user)->path, (*user)->name);
-      p.user_id = (*user)->id;
-      p.name = (*user)->name;
-      for (const auto& t : (*user)->tags) p.tags[t.key] = t.value;
     } else {
-      p.kind = Principal::Kind::kRoot;
-      p.arn = RootArn();
-      p.user_id = account_;
+      // GetSessionToken: the session acts as the user (or root) that made it.
+      AccessKeyRecord as_key;
+      as_key.access_key_id = rec.access_key_id;
+      as_key.user = rec.user;
+      auto as = PrincipalForKey(as_key);
+      if (!as) return std::nullopt;
+      p = std::move(*as);
     }
     return key;
   }

@@ -32,6 +32,12 @@ struct Entity<UserRecord> {
     return d.UserArn(path, name);
   }
   static const std::vector<Tag>* Tags(const UserRecord& r) { return &r.tags; }
+  static constexpr std::string_view kElement = "User";
+  static constexpr std::string_view kListElement = "Users";
+  static auto List(IamDirectory& d) { return d.ListUsers(); }
+  static void Write(XmlWriter& w, IamDirectory& d, const UserRecord& r, bool details) {
+    WriteUserFields(w, d, r, details);
+  }
 };
 
 template <>
@@ -47,6 +53,12 @@ struct Entity<GroupRecord> {
     return d.GroupArn(path, name);
   }
   static const std::vector<Tag>* Tags(const GroupRecord&) { return nullptr; }
+  static constexpr std::string_view kElement = "Group";
+  static constexpr std::string_view kListElement = "Groups";
+  static auto List(IamDirectory& d) { return d.ListGroups(); }
+  static void Write(XmlWriter& w, IamDirectory& d, const GroupRecord& r, bool) {
+    WriteGroupFields(w, d, r);
+  }
 };
 
 template <>
@@ -62,6 +74,12 @@ struct Entity<RoleRecord> {
     return d.RoleArn(path, name);
   }
   static const std::vector<Tag>* Tags(const RoleRecord& r) { return &r.tags; }
+  static constexpr std::string_view kElement = "Role";
+  static constexpr std::string_view kListElement = "Roles";
+  static auto List(IamDirectory& d) { return d.ListRoles(); }
+  static void Write(XmlWriter& w, IamDirectory& d, const RoleRecord& r, bool details) {
+    WriteRoleFields(w, d, r, details);
+  }
 };
 
 // Loads the entity, authorizes `action` on its ARN (with aws:ResourceTag/...
@@ -87,6 +105,105 @@ ApiResult<R> AuthorizedEntity(Op& op, std::string_view action, std::string_view 
     return Fail(NoSuchEntity(fmt::format("The {} with name {} cannot be found.", E::kNoun, name)));
   }
   return std::move(**rec);
+}
+
+// Writes `records[page]` as <ListElement><member>...</member>...</ListElement>
+// followed by IsTruncated/Marker; the records are sorted by lowercased name.
+template <class R>
+ApiResult<void> WriteEntityPage(Op& op, const std::vector<R>& records) {
+  using E = Entity<R>;
+  std::vector<std::string> keys;
+  for (const auto& r : records) keys.push_back(Lower(r.name));
+  auto page = Paginate(op.q, keys);
+  if (!page) return Fail(page.error());
+  op.out.Open(E::kListElement);
+  for (size_t i = page->begin; i < page->end; ++i) {
+    op.out.Open("member");
+    E::Write(op.out, op.dir, records[i], false);
+    op.out.Close();
+  }
+  op.out.Close();
+  WritePageTail(op.out, *page);
+  return {};
+}
+
+// ListUsers, ListGroups, ListRoles: PathPrefix, Marker, MaxItems.
+template <class R>
+ApiResult<void> ListEntities(Op& op) {
+  using E = Entity<R>;
+  auto prefix = GetString(op.q, rules::kPathPrefix, false);
+  if (!prefix) return Fail(prefix.error());
+  if (auto ok = op.Authorize(fmt::format("iam:List{}s", E::kAction),
+                             fmt::format("arn:aws:iam::{}:{}/", op.dir.account(), E::kNoun));
+      !ok) {
+    return ok;
+  }
+  auto records = E::List(op.dir);
+  if (!records) return Fail(records.error());
+  std::erase_if(*records, [&](const R& r) { return !HasPathPrefix(r.path, *prefix); });
+  return WriteEntityPage(op, *records);
+}
+
+// GetGroup's group part, GetRole, GetUser by name.
+template <class R>
+ApiResult<R> GetAndWriteEntity(Op& op) {
+  using E = Entity<R>;
+  auto name = RequireString(op.q, E::kRule);
+  if (!name) return Fail(name.error());
+  auto rec = AuthorizedEntity<R>(op, fmt::format("iam:Get{}", E::kAction), *name);
+  if (!rec) return Fail(rec.error());
+  op.out.Open(E::kElement);
+  E::Write(op.out, op.dir, *rec, true);
+  op.out.Close();
+  return rec;
+}
+
+// Writes one changed record.
+template <class R>
+ApiResult<void> Save(IamDirectory& dir, const R& rec) {
+  store::Transaction txn;
+  dir.Put(txn, rec);
+  return dir.Commit(txn);
+}
+
+// TagUser / TagRole, UntagUser / UntagRole, ListUserTags / ListRoleTags.
+template <class R>
+ApiResult<void> TagEntity(Op& op) {
+  using E = Entity<R>;
+  auto name = RequireString(op.q, E::kRule);
+  if (!name) return Fail(name.error());
+  auto tags = ParseTags(op.q, true);
+  if (!tags) return Fail(tags.error());
+  ConditionKeys keys;
+  AddRequestTagKeys(keys, *tags);
+  auto rec = AuthorizedEntity<R>(op, fmt::format("iam:Tag{}", E::kAction), *name, std::move(keys));
+  if (!rec) return Fail(rec.error());
+  if (auto ok = MergeTags(rec->tags, *tags); !ok) return ok;
+  return Save(op.dir, *rec);
+}
+
+template <class R>
+ApiResult<void> UntagEntity(Op& op) {
+  using E = Entity<R>;
+  auto name = RequireString(op.q, E::kRule);
+  if (!name) return Fail(name.error());
+  auto tag_keys = ParseTagKeys(op.q);
+  if (!tag_keys) return Fail(tag_keys.error());
+  auto rec = AuthorizedEntity<R>(op, fmt::format("iam:Untag{}", E::kAction), *name,
+                                 {{"aws:TagKeys", *tag_keys}});
+  if (!rec) return Fail(rec.error());
+  RemoveTags(rec->tags, *tag_keys);
+  return Save(op.dir, *rec);
+}
+
+template <class R>
+ApiResult<void> ListEntityTags(Op& op) {
+  using E = Entity<R>;
+  auto name = RequireString(op.q, E::kRule);
+  if (!name) return Fail(name.error());
+  auto rec = AuthorizedEntity<R>(op, fmt::format("iam:List{}Tags", E::kAction), *name);
+  if (!rec) return Fail(rec.error());
+  return WriteTagPage(op, rec->tags);
 }
 
 }  // namespace elfs::api::iam

@@ -50,9 +50,7 @@ ApiResult<void> PutInline(Op& op) {
                                           E::kInlineChars, E::kNoun, rec->name)));
   }
   rec->inline_policies = std::move(after);
-  store::Transaction txn;
-  op.dir.Put(txn, *rec);
-  return op.dir.Commit(txn);
+  return Save(op.dir, *rec);
 }
 
 template <class R>
@@ -88,9 +86,7 @@ ApiResult<void> DeleteInline(Op& op) {
     return Fail(NoSuchEntity(fmt::format("The {} policy with name {} cannot be found.", E::kNoun,
                                          *policy_name)));
   }
-  store::Transaction txn;
-  op.dir.Put(txn, *rec);
-  return op.dir.Commit(txn);
+  return Save(op.dir, *rec);
 }
 
 template <class R>
@@ -123,13 +119,6 @@ ApiResult<std::string> RequirePolicyArn(const QueryParams& q) {
     return Fail(InvalidInput(fmt::format("ARN {} is not valid.", *arn)));
   }
   return arn;
-}
-
-ApiResult<ManagedPolicyRecord> LoadPolicy(IamDirectory& dir, const std::string& arn) {
-  auto p = dir.GetPolicy(arn);
-  if (!p) return Fail(p.error());
-  if (!*p) return Fail(NoSuchEntity(fmt::format("Policy {} was not found.", arn)));
-  return std::move(**p);
 }
 
 // Who has which managed policy attached.
@@ -251,9 +240,7 @@ ApiResult<void> DetachManaged(Op& op) {
                     rec->name)));
   }
   rec->attached.erase(it);
-  store::Transaction txn;
-  op.dir.Put(txn, *rec);
-  return op.dir.Commit(txn);
+  return Save(op.dir, *rec);
 }
 
 template <class R>
@@ -537,9 +524,7 @@ ApiResult<void> DeletePolicyVersion(Op& op) {
     return Fail(DeleteConflict("Cannot delete the default version of a policy."));
   }
   p->versions.erase(it);
-  store::Transaction txn;
-  op.dir.Put(txn, *p);
-  return op.dir.Commit(txn);
+  return Save(op.dir, *p);
 }
 
 ApiResult<void> SetDefaultPolicyVersion(Op& op) {
@@ -555,9 +540,7 @@ ApiResult<void> SetDefaultPolicyVersion(Op& op) {
   }
   p->default_version = *version_id;
   p->updated = op.ctx.now;
-  store::Transaction txn;
-  op.dir.Put(txn, *p);
-  return op.dir.Commit(txn);
+  return Save(op.dir, *p);
 }
 
 ApiResult<void> ListEntitiesForPolicy(Op& op) {

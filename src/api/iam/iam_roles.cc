@@ -95,40 +95,12 @@ ApiResult<void> CreateRole(Op& op) {
 }
 
 ApiResult<void> GetRole(Op& op) {
-  auto name = RequireString(op.q, rules::kRoleName);
-  if (!name) return Fail(name.error());
-  auto role = AuthorizedRole(op, "iam:GetRole", *name);
+  auto role = GetAndWriteEntity<RoleRecord>(op);
   if (!role) return Fail(role.error());
-  op.out.Open("Role");
-  WriteRoleFields(op.out, op.dir, *role, true);
-  op.out.Close();
   return {};
 }
 
-ApiResult<void> ListRoles(Op& op) {
-  auto prefix = GetString(op.q, rules::kPathPrefix, false);
-  if (!prefix) return Fail(prefix.error());
-  if (auto ok = op.Authorize("iam:ListRoles", "arn:aws:iam::" + op.dir.account() + ":role/");
-      !ok) {
-    return ok;
-  }
-  auto roles = op.dir.ListRoles();
-  if (!roles) return Fail(roles.error());
-  std::erase_if(*roles, [&](const RoleRecord& r) { return !HasPathPrefix(r.path, *prefix); });
-  std::vector<std::string> keys;
-  for (const auto& r : *roles) keys.push_back(Lower(r.name));
-  auto page = Paginate(op.q, keys);
-  if (!page) return Fail(page.error());
-  op.out.Open("Roles");
-  for (size_t i = page->begin; i < page->end; ++i) {
-    op.out.Open("member");
-    WriteRoleFields(op.out, op.dir, (*roles)[i], false);
-    op.out.Close();
-  }
-  op.out.Close();
-  WritePageTail(op.out, *page);
-  return {};
-}
+ApiResult<void> ListRoles(Op& op) { return ListEntities<RoleRecord>(op); }
 
 ApiResult<void> UpdateRole(Op& op) {
   auto name = RequireString(op.q, rules::kRoleName);
@@ -141,9 +113,7 @@ ApiResult<void> UpdateRole(Op& op) {
   if (!role) return Fail(role.error());
   if (*description) role->description = **description;
   if (*max_session) role->max_session_duration = static_cast<int>(**max_session);
-  store::Transaction txn;
-  op.dir.Put(txn, *role);
-  return op.dir.Commit(txn);
+  return Save(op.dir, *role);
 }
 
 ApiResult<void> UpdateAssumeRolePolicy(Op& op) {
@@ -155,9 +125,7 @@ ApiResult<void> UpdateAssumeRolePolicy(Op& op) {
   auto role = AuthorizedRole(op, "iam:UpdateAssumeRolePolicy", *name);
   if (!role) return Fail(role.error());
   role->trust_policy = std::move(*doc);
-  store::Transaction txn;
-  op.dir.Put(txn, *role);
-  return op.dir.Commit(txn);
+  return Save(op.dir, *role);
 }
 
 ApiResult<void> DeleteRole(Op& op) {
@@ -182,40 +150,8 @@ ApiResult<void> DeleteRole(Op& op) {
   return op.dir.Commit(txn);
 }
 
-ApiResult<void> TagRole(Op& op) {
-  auto name = RequireString(op.q, rules::kRoleName);
-  if (!name) return Fail(name.error());
-  auto tags = ParseTags(op.q, true);
-  if (!tags) return Fail(tags.error());
-  ConditionKeys keys;
-  AddRequestTagKeys(keys, *tags);
-  auto role = AuthorizedRole(op, "iam:TagRole", *name, std::move(keys));
-  if (!role) return Fail(role.error());
-  if (auto ok = MergeTags(role->tags, *tags); !ok) return ok;
-  store::Transaction txn;
-  op.dir.Put(txn, *role);
-  return op.dir.Commit(txn);
-}
-
-ApiResult<void> UntagRole(Op& op) {
-  auto name = RequireString(op.q, rules::kRoleName);
-  if (!name) return Fail(name.error());
-  auto tag_keys = ParseTagKeys(op.q);
-  if (!tag_keys) return Fail(tag_keys.error());
-  auto role = AuthorizedRole(op, "iam:UntagRole", *name, {{"aws:TagKeys", *tag_keys}});
-  if (!role) return Fail(role.error());
-  RemoveTags(role->tags, *tag_keys);
-  store::Transaction txn;
-  op.dir.Put(txn, *role);
-  return op.dir.Commit(txn);
-}
-
-ApiResult<void> ListRoleTags(Op& op) {
-  auto name = RequireString(op.q, rules::kRoleName);
-  if (!name) return Fail(name.error());
-  auto role = AuthorizedRole(op, "iam:ListRoleTags", *name);
-  if (!role) return Fail(role.error());
-  return WriteTagPage(op, role->tags);
-}
+ApiResult<void> TagRole(Op& op) { return TagEntity<RoleRecord>(op); }
+ApiResult<void> UntagRole(Op& op) { return UntagEntity<RoleRecord>(op); }
+ApiResult<void> ListRoleTags(Op& op) { return ListEntityTags<RoleRecord>(op); }
 
 }  // namespace elfs::api::iam

@@ -305,30 +305,7 @@ ApiResult<void> GetUser(Op& op) {
   return {};
 }
 
-ApiResult<void> ListUsers(Op& op) {
-  auto prefix = GetString(op.q, rules::kPathPrefix, false);
-  if (!prefix) return Fail(prefix.error());
-  if (auto ok = op.Authorize("iam:ListUsers", "arn:aws:iam::" + op.dir.account() + ":user/");
-      !ok) {
-    return ok;
-  }
-  auto users = op.dir.ListUsers();
-  if (!users) return Fail(users.error());
-  std::erase_if(*users, [&](const UserRecord& u) { return !HasPathPrefix(u.path, *prefix); });
-  std::vector<std::string> keys;
-  for (const auto& u : *users) keys.push_back(Lower(u.name));
-  auto page = Paginate(op.q, keys);
-  if (!page) return Fail(page.error());
-  op.out.Open("Users");
-  for (size_t i = page->begin; i < page->end; ++i) {
-    op.out.Open("member");
-    WriteUserFields(op.out, op.dir, (*users)[i], false);
-    op.out.Close();
-  }
-  op.out.Close();
-  WritePageTail(op.out, *page);
-  return {};
-}
+ApiResult<void> ListUsers(Op& op) { return ListEntities<UserRecord>(op); }
 
 ApiResult<void> UpdateUser(Op& op) {
   auto name = RequireString(op.q, rules::kExistingUserName);
@@ -394,41 +371,9 @@ ApiResult<void> DeleteUser(Op& op) {
   return op.dir.Commit(txn);
 }
 
-ApiResult<void> TagUser(Op& op) {
-  auto name = RequireString(op.q, rules::kExistingUserName);
-  if (!name) return Fail(name.error());
-  auto tags = ParseTags(op.q, true);
-  if (!tags) return Fail(tags.error());
-  ConditionKeys keys;
-  AddRequestTagKeys(keys, *tags);
-  auto user = AuthorizedUser(op, "iam:TagUser", *name, std::move(keys));
-  if (!user) return Fail(user.error());
-  if (auto ok = MergeTags(user->tags, *tags); !ok) return ok;
-  store::Transaction txn;
-  op.dir.Put(txn, *user);
-  return op.dir.Commit(txn);
-}
-
-ApiResult<void> UntagUser(Op& op) {
-  auto name = RequireString(op.q, rules::kExistingUserName);
-  if (!name) return Fail(name.error());
-  auto tag_keys = ParseTagKeys(op.q);
-  if (!tag_keys) return Fail(tag_keys.error());
-  auto user = AuthorizedUser(op, "iam:UntagUser", *name, {{"aws:TagKeys", *tag_keys}});
-  if (!user) return Fail(user.error());
-  RemoveTags(user->tags, *tag_keys);
-  store::Transaction txn;
-  op.dir.Put(txn, *user);
-  return op.dir.Commit(txn);
-}
-
-ApiResult<void> ListUserTags(Op& op) {
-  auto name = RequireString(op.q, rules::kExistingUserName);
-  if (!name) return Fail(name.error());
-  auto user = AuthorizedUser(op, "iam:ListUserTags", *name);
-  if (!user) return Fail(user.error());
-  return WriteTagPage(op, user->tags);
-}
+ApiResult<void> TagUser(Op& op) { return TagEntity<UserRecord>(op); }
+ApiResult<void> UntagUser(Op& op) { return UntagEntity<UserRecord>(op); }
+ApiResult<void> ListUserTags(Op& op) { return ListEntityTags<UserRecord>(op); }
 
 // ---- groups ----------------------------------------------------------------
 
@@ -471,53 +416,14 @@ ApiResult<std::vector<UserRecord>> MembersOf(IamDirectory& dir, const GroupRecor
 }  // namespace
 
 ApiResult<void> GetGroup(Op& op) {
-  auto name = RequireString(op.q, rules::kGroupName);
-  if (!name) return Fail(name.error());
-  auto group = AuthorizedGroup(op, "iam:GetGroup", *name);
+  auto group = GetAndWriteEntity<GroupRecord>(op);
   if (!group) return Fail(group.error());
   auto members = MembersOf(op.dir, *group);
   if (!members) return Fail(members.error());
-  std::vector<std::string> keys;
-  for (const auto& u : *members) keys.push_back(Lower(u.name));
-  auto page = Paginate(op.q, keys);
-  if (!page) return Fail(page.error());
-  op.out.Open("Group");
-  WriteGroupFields(op.out, op.dir, *group);
-  op.out.Close().Open("Users");
-  for (size_t i = page->begin; i < page->end; ++i) {
-    op.out.Open("member");
-    WriteUserFields(op.out, op.dir, (*members)[i], false);
-    op.out.Close();
-  }
-  op.out.Close();
-  WritePageTail(op.out, *page);
-  return {};
+  return WriteEntityPage(op, *members);
 }
 
-ApiResult<void> ListGroups(Op& op) {
-  auto prefix = GetString(op.q, rules::kPathPrefix, false);
-  if (!prefix) return Fail(prefix.error());
-  if (auto ok = op.Authorize("iam:ListGroups", "arn:aws:iam::" + op.dir.account() + ":group/");
-      !ok) {
-    return ok;
-  }
-  auto groups = op.dir.ListGroups();
-  if (!groups) return Fail(groups.error());
-  std::erase_if(*groups, [&](const GroupRecord& g) { return !HasPathPrefix(g.path, *prefix); });
-  std::vector<std::string> keys;
-  for (const auto& g : *groups) keys.push_back(Lower(g.name));
-  auto page = Paginate(op.q, keys);
-  if (!page) return Fail(page.error());
-  op.out.Open("Groups");
-  for (size_t i = page->begin; i < page->end; ++i) {
-    op.out.Open("member");
-    WriteGroupFields(op.out, op.dir, (*groups)[i]);
-    op.out.Close();
-  }
-  op.out.Close();
-  WritePageTail(op.out, *page);
-  return {};
-}
+ApiResult<void> ListGroups(Op& op) { return ListEntities<GroupRecord>(op); }
 
 ApiResult<void> UpdateGroup(Op& op) {
   auto name = RequireString(op.q, rules::kGroupName);
@@ -614,9 +520,7 @@ ApiResult<void> RemoveUserFromGroup(Op& op) {
                                          group->name)));
   }
   groups.erase(it);
-  store::Transaction txn;
-  op.dir.Put(txn, **user);
-  return op.dir.Commit(txn);
+  return Save(op.dir, **user);
 }
 
 ApiResult<void> ListGroupsForUser(Op& op) {
@@ -632,19 +536,7 @@ ApiResult<void> ListGroupsForUser(Op& op) {
   }
   std::sort(groups.begin(), groups.end(),
             [](const GroupRecord& a, const GroupRecord& b) { return Lower(a.name) < Lower(b.name); });
-  std::vector<std::string> keys;
-  for (const auto& g : groups) keys.push_back(Lower(g.name));
-  auto page = Paginate(op.q, keys);
-  if (!page) return Fail(page.error());
-  op.out.Open("Groups");
-  for (size_t i = page->begin; i < page->end; ++i) {
-    op.out.Open("member");
-    WriteGroupFields(op.out, op.dir, groups[i]);
-    op.out.Close();
-  }
-  op.out.Close();
-  WritePageTail(op.out, *page);
-  return {};
+  return WriteEntityPage(op, groups);
 }
 
 // ---- access keys -----------------------------------------------------------
@@ -745,9 +637,7 @@ ApiResult<void> UpdateAccessKey(Op& op) {
   auto key = OwnedKey(op, "iam:UpdateAccessKey");
   if (!key) return Fail(key.error());
   key->active = *status == "Active";
-  store::Transaction txn;
-  op.dir.Put(txn, *key);
-  return op.dir.Commit(txn);
+  return Save(op.dir, *key);
 }
 
 ApiResult<void> DeleteAccessKey(Op& op) {

@@ -68,10 +68,11 @@ TEST_F(StsTest, AssumeRoleNamedInTrustPolicyIssuesSessionCredentials) {
   EXPECT_GE(token.size(), 100u);
   EXPECT_EQ(XmlText(body, "Expiration"), "2027-01-15T08:15:00Z");
   EXPECT_EQ(XmlText(body, "Arn"), "arn:aws:sts::123456789012:assumed-role/efs/s1");
-  std::string role_id = XmlText(Iam("GetRole", {{"RoleName", "efs"}}).response.body, "RoleId");
-  EXPECT_EQ(XmlText(body, "AssumedRoleId"), role_id + ":s1");
   EXPECT_EQ(authz_.asked.back().action, "sts:AssumeRole");
   EXPECT_EQ(authz_.asked.back().resource, "arn:aws:iam::123456789012:role/efs");
+  EXPECT_EQ(authz_.asked.back().context.at("sts:RoleSessionName"), std::vector<std::string>{"s1"});
+  std::string role_id = XmlText(Iam("GetRole", {{"RoleName", "efs"}}).response.body, "RoleId");
+  EXPECT_EQ(XmlText(body, "AssumedRoleId"), role_id + ":s1");
 
   auto key = dir_.FindAccessKey(akid);
   ASSERT_TRUE(key);
