@@ -132,7 +132,8 @@ std::string NormalizePath(std::string_view path) {
     result += out[i];
   }
   if (path.back() == '/' && !out.empty()) result += '/';
-  return result;
+  // A relative path that normalises away ("a/..") still names the root.
+  return result.empty() ? "/" : result;
 }
 
 bool ConstantTimeEquals(std::string_view a, std::string_view b) {

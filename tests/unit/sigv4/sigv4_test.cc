@@ -84,6 +84,7 @@ TEST(Canonical, UriQueryHeaders) {
             "/2015-02-01/resource-tags/arn%253Aaws%253Aefs");
   EXPECT_EQ(CanonicalUri("//a/./b/../c/"), "/a/c/");
   EXPECT_EQ(CanonicalUri("//a/./b/../c/", false), "//a/./b/../c/");
+  EXPECT_EQ(CanonicalUri("a/.."), "/");
   EXPECT_EQ(CanonicalQuery("b=2&a=2&a=1&c&&d="), "a=1&a=2&b=2&c=&d=");
   EXPECT_EQ(CanonicalQuery("k=a+b&k=%7e&X-Amz-Signature=ff", true), "k=a%2Bb&k=~");
   EXPECT_EQ(CanonicalHeaderValue("  a   b\n\t c  "), "a b c");
