@@ -391,6 +391,9 @@ std::optional<std::string> DecodeBase64(std::string_view s) {
       }
     }
     uint32_t n = (q[0] << 18) | (q[1] << 12) | (q[2] << 6) | q[3];
+    // Canonical encodings only: the bits a padded group drops must be zero,
+    // so one byte string has exactly one base64 spelling.
+    if ((pad == 1 && (n & 0xff) != 0) || (pad == 2 && (n & 0xffff) != 0)) return std::nullopt;
     out.push_back(static_cast<char>((n >> 16) & 0xff));
     if (pad < 2) out.push_back(static_cast<char>((n >> 8) & 0xff));
     if (pad < 1) out.push_back(static_cast<char>(n & 0xff));

@@ -132,8 +132,9 @@ std::vector<std::string> VariableKeys(std::string_view text) {
   while ((pos = text.find("${", pos)) != std::string_view::npos) {
     size_t close = FindClose(text, pos);
     if (close == std::string_view::npos) break;
-    if (auto ref = ParseInside(text.substr(pos + 2, close - pos - 2))) {
-      keys.emplace_back(ref->key);
+    std::string_view inside = text.substr(pos + 2, close - pos - 2);
+    if (inside != "*" && inside != "?" && inside != "$") {
+      if (auto ref = ParseInside(inside)) keys.emplace_back(ref->key);
     }
     pos = close + 1;
   }
