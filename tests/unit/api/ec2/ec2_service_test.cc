@@ -595,19 +595,13 @@ TEST_F(Ec2Test, NetworkAclAssociationsAndDeletion) {
   EXPECT_EQ(Err("DeleteNetworkAcl", {{"NetworkAclId", def_acl}}), "InvalidParameterValue");
   std::string acl = Text(Ok("CreateNetworkAcl", {{"VpcId", vpc}}), "networkAclId");
   std::string subnet = DefaultSubnet('b');
-  std::string acls = Ok("DescribeNetworkAcls", {{"Filter.1.Name", "association.subnet-id"},
-                                                {"Filter.1.Value.1", subnet}});
-  std::string old_assoc;
-  for (size_t at = acls.find("<item><networkAclAssociationId>"); at != std::string::npos;
-       at = acls.find("<item><networkAclAssociationId>", at + 1)) {
-    if (Text(acls, "subnetId", at) == subnet) old_assoc = Text(acls, "networkAclAssociationId", at);
-  }
+  std::string old_assoc = AssociationOf(subnet);
   ASSERT_FALSE(old_assoc.empty());
   std::string body = Ok("ReplaceNetworkAclAssociation", {{"AssociationId", old_assoc}, {"NetworkAclId", acl}});
   std::string new_assoc = Text(body, "newAssociationId");
   EXPECT_TRUE(new_assoc.starts_with("aclassoc-"));
   EXPECT_NE(new_assoc, old_assoc);
-  acls = Ok("DescribeNetworkAcls", {{"NetworkAclId.1", acl}});
+  std::string acls = Ok("DescribeNetworkAcls", {{"NetworkAclId.1", acl}});
   EXPECT_EQ(Text(acls, "subnetId"), subnet);
   EXPECT_EQ(Text(acls, "networkAclAssociationId"), new_assoc);
   EXPECT_EQ(Err("ReplaceNetworkAclAssociation", {{"AssociationId", old_assoc}, {"NetworkAclId", acl}}),

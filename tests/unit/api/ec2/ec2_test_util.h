@@ -124,6 +124,16 @@ class Ec2Fixture : public ::testing::Test {
                    {{"VpcId", vpc}, {"GroupName", name}, {"GroupDescription", "test group"}}),
                 "groupId");
   }
+  // The id of the association of `subnet` with its network ACL.
+  std::string AssociationOf(const std::string& subnet) {
+    std::string acls = Ok("DescribeNetworkAcls", {{"Filter.1.Name", "association.subnet-id"},
+                                                  {"Filter.1.Value.1", subnet}});
+    const std::string open = "<networkAclAssociationId>";
+    for (size_t at = acls.find(open); at != std::string::npos; at = acls.find(open, at + 1)) {
+      if (Text(acls, "subnetId", at) == subnet) return Text(acls, "networkAclAssociationId", at);
+    }
+    return {};
+  }
   size_t Count(std::string_view kind) { return store_->List(kind)->size(); }
 
   std::unique_ptr<store::Store> store_;

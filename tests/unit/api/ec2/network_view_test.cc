@@ -84,13 +84,7 @@ TEST_F(NetworkViewTest, NaclChangesReachTheView) {
   std::string vpc = DefaultVpc();
   std::string subnet = DefaultSubnet('a');
   std::string acl = Text(Ok("CreateNetworkAcl", {{"VpcId", vpc}}), "networkAclId");
-  std::string acls = Ok("DescribeNetworkAcls", {{"Filter.1.Name", "association.subnet-id"},
-                                                {"Filter.1.Value.1", subnet}});
-  std::string assoc;
-  for (size_t at = acls.find("<networkAclAssociationId>"); at != std::string::npos;
-       at = acls.find("<networkAclAssociationId>", at + 1)) {
-    if (Text(acls, "subnetId", at) == subnet) assoc = Text(acls, "networkAclAssociationId", at);
-  }
+  std::string assoc = AssociationOf(subnet);
   Ok("ReplaceNetworkAclAssociation", {{"AssociationId", assoc}, {"NetworkAclId", acl}});
   auto snap = view.Current();
   ASSERT_TRUE(snap);
