@@ -134,6 +134,16 @@ R<Impl::Answer> Impl::CreateAccessPoint(Call& c) {
   });
 }
 
+R<AccessPointRecord> Impl::LoadAuthorizedAp(Call& c, const std::optional<std::string>& ap_id) {
+  EFS_TRY(ap, LoadAp(ap_id));
+  c.resource = ApArn(ap.id);
+  ConditionKeys keys;
+  AddResourceTags(keys, ap.tags);
+  keys["elasticfilesystem:AccessPointArn"] = {c.resource};
+  EFS_CHECK(Authorize(c, c.resource, keys));
+  return ap;
+}
+
 R<Impl::Answer> Impl::DescribeAccessPoints(Call& c) {
   EFS_TRY(max_results, QueryInt(c, "MaxResults"));
   EFS_TRY(next_token, QueryString(c, "NextToken", TokenLikeShape(128)));
@@ -144,12 +154,7 @@ R<Impl::Answer> Impl::DescribeAccessPoints(Call& c) {
   std::vector<AccessPointRecord> found;
   if (ap_q) {
     EFS_TRY(ap_id, ApIdFrom("accessPointId", *ap_q));
-    EFS_TRY(ap, LoadAp(ap_id));
-    c.resource = ApArn(ap.id);
-    ConditionKeys keys;
-    AddResourceTags(keys, ap.tags);
-    keys["elasticfilesystem:AccessPointArn"] = {c.resource};
-    EFS_CHECK(Authorize(c, c.resource, keys));
+    EFS_TRY(ap, LoadAuthorizedAp(c, ap_id));
     found.push_back(std::move(ap));
   } else {
     std::optional<std::string> fs_id;
@@ -179,12 +184,7 @@ R<Impl::Answer> Impl::DescribeAccessPoints(Call& c) {
 
 R<Impl::Answer> Impl::DeleteAccessPoint(Call& c) {
   EFS_TRY(ap_id, ApIdFrom("accessPointId", c.params[0]));
-  EFS_TRY(first, LoadAp(ap_id));
-  c.resource = ApArn(first.id);
-  ConditionKeys keys;
-  AddResourceTags(keys, first.tags);
-  keys["elasticfilesystem:AccessPointArn"] = {c.resource};
-  EFS_CHECK(Authorize(c, c.resource, keys));
+  EFS_TRY(first, LoadAuthorizedAp(c, ap_id));
   return Retrying([&]() -> R<Answer> {
     EFS_TRY(ap, LoadAp(first.id));
     store::Transaction txn;

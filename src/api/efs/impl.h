@@ -107,6 +107,11 @@ class EfsService::Impl {
   R<std::vector<FileSystemRecord>> ListFs() const;
   R<std::vector<AccessPointRecord>> ListAp() const;
   R<std::vector<MountTargetRecord>> ListMt() const;
+  // Loaded and authorized for c.action: a mount target on its file system's
+  // ARN and tags; an access point on its ARN, tags and
+  // elasticfilesystem:AccessPointArn. Sets c.resource.
+  R<MountTargetRecord> LoadAuthorizedMt(Call& c, std::string_view mt_id);
+  R<AccessPointRecord> LoadAuthorizedAp(Call& c, const std::optional<std::string>& ap_id);
   // A path parameter or body member "FileSystemId" resolved and loaded.
   R<FileSystemRecord> LoadFsParam(Call& c, std::string_view where, std::string value);
 

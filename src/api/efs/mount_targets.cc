@@ -171,23 +171,13 @@ R<Impl::Answer> Impl::DescribeMountTargets(Call& c) {
   std::vector<MountTargetRecord> found;
   if (mt_q) {
     EFS_TRY(mt_id, ValidateString("mountTargetId", *mt_q, MountTargetIdShape()));
-    EFS_TRY(mt, LoadMt(mt_id));
-    auto fs = LoadFs(mt.file_system_id);
-    ConditionKeys keys;
-    if (fs) AddResourceTags(keys, fs->tags);
-    c.resource = FsArn(mt.file_system_id);
-    EFS_CHECK(Authorize(c, c.resource, keys));
+    EFS_TRY(mt, LoadAuthorizedMt(c, mt_id));
     found.push_back(std::move(mt));
   } else {
     std::string fs_id;
     if (ap_q) {
       EFS_TRY(ap_id, ApIdFrom("accessPointId", *ap_q));
-      EFS_TRY(ap, LoadAp(ap_id));
-      c.resource = ApArn(ap.id);
-      ConditionKeys keys;
-      AddResourceTags(keys, ap.tags);
-      keys["elasticfilesystem:AccessPointArn"] = {c.resource};
-      EFS_CHECK(Authorize(c, c.resource, keys));
+      EFS_TRY(ap, LoadAuthorizedAp(c, ap_id));
       fs_id = ap.file_system_id;
     } else {
       EFS_TRY(fs, LoadFsParam(c, "fileSystemId", *fs_q));
@@ -215,11 +205,7 @@ R<Impl::Answer> Impl::DescribeMountTargets(Call& c) {
 
 R<Impl::Answer> Impl::DeleteMountTarget(Call& c) {
   EFS_TRY(mt_id, ValidateString("mountTargetId", c.params[0], MountTargetIdShape()));
-  EFS_TRY(first, LoadMt(mt_id));
-  ConditionKeys keys;
-  if (auto fs = LoadFs(first.file_system_id)) AddResourceTags(keys, fs->tags);
-  c.resource = FsArn(first.file_system_id);
-  EFS_CHECK(Authorize(c, c.resource, keys));
+  EFS_TRY(first, LoadAuthorizedMt(c, mt_id));
 
   EFS_TRY(done, Retrying([&]() -> R<Answer> {
     EFS_TRY(mt, LoadMt(mt_id));
@@ -243,17 +229,31 @@ R<Impl::Answer> Impl::DeleteMountTarget(Call& c) {
   return done;
 }
 
-R<Impl::Answer> Impl::DescribeMountTargetSecurityGroups(Call& c) {
-  EFS_TRY(mt_id, ValidateString("mountTargetId", c.params[0], MountTargetIdShape()));
+R<MountTargetRecord> Impl::LoadAuthorizedMt(Call& c, std::string_view mt_id) {
   EFS_TRY(mt, LoadMt(mt_id));
   ConditionKeys keys;
   if (auto fs = LoadFs(mt.file_system_id)) AddResourceTags(keys, fs->tags);
   c.resource = FsArn(mt.file_system_id);
   EFS_CHECK(Authorize(c, c.resource, keys));
+  return mt;
+}
+
+namespace {
+
+R<void> MustBeAvailable(const MountTargetRecord& mt) {
   if (mt.life_cycle_state != "available") {
     return Error("IncorrectMountTargetState",
                  fmt::format("Mount target '{}' is {}.", mt.id, mt.life_cycle_state));
   }
+  return {};
+}
+
+}  // namespace
+
+R<Impl::Answer> Impl::DescribeMountTargetSecurityGroups(Call& c) {
+  EFS_TRY(mt_id, ValidateString("mountTargetId", c.params[0], MountTargetIdShape()));
+  EFS_TRY(mt, LoadAuthorizedMt(c, mt_id));
+  EFS_CHECK(MustBeAvailable(mt));
   auto eni = network_.FindInterface(mt.network_interface_id);
   if (!eni) {
     return Error("InternalServerError",
@@ -265,15 +265,8 @@ R<Impl::Answer> Impl::DescribeMountTargetSecurityGroups(Call& c) {
 R<Impl::Answer> Impl::ModifyMountTargetSecurityGroups(Call& c) {
   EFS_TRY(mt_id, ValidateString("mountTargetId", c.params[0], MountTargetIdShape()));
   EFS_TRY(groups, SecurityGroupsOf(Obj{c.body, ""}));
-  EFS_TRY(mt, LoadMt(mt_id));
-  ConditionKeys keys;
-  if (auto fs = LoadFs(mt.file_system_id)) AddResourceTags(keys, fs->tags);
-  c.resource = FsArn(mt.file_system_id);
-  EFS_CHECK(Authorize(c, c.resource, keys));
-  if (mt.life_cycle_state != "available") {
-    return Error("IncorrectMountTargetState",
-                 fmt::format("Mount target '{}' is {}.", mt.id, mt.life_cycle_state));
-  }
+  EFS_TRY(mt, LoadAuthorizedMt(c, mt_id));
+  EFS_CHECK(MustBeAvailable(mt));
   if (groups.empty()) return BadRequest("A mount target needs at least one security group.");
   auto set = network_.SetInterfaceGroups(mt.network_interface_id, groups);
   if (!set) return tl::unexpected<EfsError>(FromEc2(set.error()));
