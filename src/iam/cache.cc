@@ -1,22 +1,32 @@
 // Decision cache; see cache.h.
 #include "iam/cache.h"
 
-#include <cctype>
+#include <cstdint>
 
 namespace elfs::iam {
 namespace {
 
-// Length-prefixed, so no two different requests share a key.
+// Length-prefixed (4 raw bytes), so no two different requests share a key.
+// Raw lengths instead of decimal text keep key building cheap: it is most of
+// the cost of a cached decision.
+void Len(std::string& out, size_t n) {
+  uint32_t v = static_cast<uint32_t>(n);
+  out.append(reinterpret_cast<const char*>(&v), sizeof v);
+}
+
 void Field(std::string& out, std::string_view v) {
-  out += std::to_string(v.size());
-  out.push_back(':');
+  Len(out, v.size());
   out.append(v);
 }
 
 void LowerField(std::string& out, std::string_view v) {
-  out += std::to_string(v.size());
-  out.push_back(':');
-  for (char c : v) out.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  Len(out, v.size());
+  size_t at = out.size();
+  out.append(v);
+  for (size_t i = at; i < out.size(); ++i) {
+    char c = out[i];
+    if (c >= 'A' && c <= 'Z') out[i] = static_cast<char>(c - 'A' + 'a');
+  }
 }
 
 }  // namespace
@@ -24,15 +34,21 @@ void LowerField(std::string& out, std::string_view v) {
 DecisionCache::DecisionCache(size_t capacity) : capacity_(capacity == 0 ? 1 : capacity) {}
 
 std::string DecisionCache::Key(const RequestContext& r) {
+  size_t estimate = 64 + r.action.size() + r.resource.size() + r.principal.arn.size() +
+                    r.principal.role_arn.size() + r.principal.user_id.size();
+  for (const auto& [key, values] : r.keys) {
+    estimate += key.size() + 8;
+    for (const auto& v : values) estimate += v.size() + 4;
+  }
   std::string k;
-  k.reserve(128 + r.action.size() + r.resource.size() + r.principal.arn.size());
+  k.reserve(estimate);
   k.push_back(static_cast<char>('0' + static_cast<int>(r.principal.kind)));
   Field(k, r.principal.account);
   Field(k, r.principal.arn);
   Field(k, r.principal.role_arn);
   Field(k, r.principal.user_id);
   Field(k, r.principal.user_name);
-  k += std::to_string(r.principal.tags.size());
+  Len(k, r.principal.tags.size());
   for (const auto& [tk, tv] : r.principal.tags) {
     LowerField(k, tk);
     Field(k, tv);
@@ -42,7 +58,7 @@ std::string DecisionCache::Key(const RequestContext& r) {
   for (const auto& [key, values] : r.keys) {
     if (IsVolatileKey(key)) continue;
     LowerField(k, key);  // keys compare case-insensitively
-    k += std::to_string(values.size());
+    Len(k, values.size());
     for (const auto& v : values) Field(k, v);
   }
   return k;
