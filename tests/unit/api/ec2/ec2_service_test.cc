@@ -879,6 +879,46 @@ TEST_F(Ec2Test, Tags) {
             "InvalidParameterValue");
 }
 
+TEST_F(Ec2Test, HostileInputGetsErrorsNotCrashes) {
+  const char* actions[] = {"CreateVpc", "DescribeVpcs", "DeleteVpc", "CreateSubnet", "DescribeSubnets",
+                           "DeleteSubnet", "DescribeAvailabilityZones", "CreateSecurityGroup",
+                           "DescribeSecurityGroups", "DeleteSecurityGroup",
+                           "AuthorizeSecurityGroupIngress", "AuthorizeSecurityGroupEgress",
+                           "RevokeSecurityGroupIngress", "RevokeSecurityGroupEgress",
+                           "DescribeSecurityGroupRules", "CreateNetworkAcl", "DescribeNetworkAcls",
+                           "DeleteNetworkAcl", "CreateNetworkAclEntry", "ReplaceNetworkAclEntry",
+                           "DeleteNetworkAclEntry", "ReplaceNetworkAclAssociation",
+                           "CreateNetworkInterface", "DescribeNetworkInterfaces",
+                           "DeleteNetworkInterface", "ModifyNetworkInterfaceAttribute", "CreateTags",
+                           "DeleteTags", "DescribeTags"};
+  std::string sg = CreateGroup(DefaultVpc(), "h");
+  std::vector<testing::Params> inputs = {
+      {},
+      {{"VpcId", ""}, {"SubnetId", "subnet-"}, {"GroupId", "sg-XYZ"}, {"NetworkAclId", "acl"}},
+      {{"CidrBlock", "999.0.0.0/16"}, {"RuleNumber", "99999999999999999999"}, {"Egress", ""}},
+      {{"GroupId", sg}, {"IpPermissions.2147483647.IpProtocol", "tcp"},
+       {"IpPermissions.2147483647.FromPort", "-5"}, {"IpPermissions.2147483647.ToPort", "x"}},
+      {{"GroupId", sg}, {"IpPermissions.1.IpProtocol", "tcp"}, {"IpPermissions.1.FromPort", "1"},
+       {"IpPermissions.1.ToPort", "1"}, {"IpPermissions.1.IpRanges.1.CidrIp", "::/0"}},
+      {{"Filter.1.Value.1", "x"}, {"Filter.0.Name", "vpc-id"}, {"MaxResults", "-1"}},
+      {{"Filter.1.Name", "vpc-id"}, {"NextToken", "18446744073709551616"}},
+      {{"ResourceId.1", "vpc-"}, {"Tag.1.Key", std::string(200, 'k')}},
+      {{"SubnetId", "subnet-0"}, {"PrivateIpAddress", "::1"}, {"SecurityGroupId.1", ""}},
+      {{"NetworkInterfaceId", "eni-0"}, {"SecurityGroupId.1", "sg-0"}, {"Attachment.AttachmentId", "a"}},
+      {{"TagSpecification.1.ResourceType", "vpc"}, {"TagSpecification.1.Tag.1.Key", ""},
+       {"CidrBlock", "10.99.0.0/16"}},
+  };
+  for (const char* action : actions) {
+    for (const auto& input : inputs) {
+      Outcome o = Do(action, input);
+      if (o.response.status == 200) continue;  // some inputs are valid for some actions
+      EXPECT_GE(o.response.status, 400) << action;
+      EXPECT_LT(o.response.status, 500) << action << ": " << o.response.body;
+      EXPECT_FALSE(o.error_code.empty()) << action;
+    }
+  }
+}
+
 TEST_F(Ec2Test, StateSurvivesANewServiceOnTheSameStore) {
   std::string vpc = DefaultVpc();
   std::string sg = CreateGroup(vpc, "persist");
