@@ -482,6 +482,7 @@ ConditionOutcome EvaluateCondition(const ConditionClause& clause, bool variables
   expanded.reserve(clause.values.size());
   for (const auto& v : clause.values) {
     if (variables_enabled && HasVariables(v)) {
+      for (const auto& k : VariableKeys(v)) out.volatile_key = out.volatile_key || IsVolatileKey(k);
       auto e = ExpandVariables(v, ctx, mode, missing);
       if (!e) return out;  // an unresolvable variable: the clause does not hold
       expanded.push_back(std::move(*e));

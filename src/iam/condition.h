@@ -87,7 +87,8 @@ Status ValidateConditionClause(const ConditionClause& clause, bool variables_ena
 struct ConditionOutcome {
   bool holds = false;
   bool key_missing = false;  // the key was absent from the request
-  bool volatile_key = false; // the key is aws:CurrentTime / aws:EpochTime
+  // The key, or a variable in a value, is aws:CurrentTime / aws:EpochTime.
+  bool volatile_key = false;
 };
 
 // Evaluates one clause against the request. Missing variables used in the

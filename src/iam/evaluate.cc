@@ -41,12 +41,13 @@ bool ActionApplies(const Statement& st, std::string_view action) {
 // nothing; for NotResource such a value makes the statement not apply (the
 // element "does not match", never "matches by default").
 bool ResourceApplies(const Statement& st, bool variables, const RequestContext& req,
-                     std::vector<std::string>& missing) {
+                     std::vector<std::string>& missing, bool& time_dependent) {
   if (!st.has_resource) return true;  // trust policies
   bool any = false, unresolved = false;
   for (const auto& r : st.resources) {
     bool m;
     if (variables && HasVariables(r)) {
+      for (const auto& k : VariableKeys(r)) time_dependent = time_dependent || IsVolatileKey(k);
       auto e = ExpandVariables(r, req, ExpandMode::kWildcard, &missing);
       if (!e) {
         unresolved = true;
@@ -81,7 +82,7 @@ void EvaluatePolicy(const LabeledPolicy& lp, bool is_resource, const RequestCont
       applies = false;
       mm.element = StatementMismatch::Element::kAction;
       mm.detail = "action " + req.action + (st.not_action ? " is in NotAction" : " not in Action");
-    } else if (!ResourceApplies(st, variables, req, d.missing_context_values)) {
+    } else if (!ResourceApplies(st, variables, req, d.missing_context_values, d.time_dependent)) {
       applies = false;
       mm.element = StatementMismatch::Element::kResource;
       mm.detail = "resource " + req.resource +

@@ -396,6 +396,20 @@ TEST(Evaluate, TimeDependentDecisions) {
   EXPECT_TRUE(d.time_dependent);
   req.keys["aws:CurrentTime"] = {"2030-01-01T00:00:00Z"};
   EXPECT_FALSE(Evaluate(set, req).allowed());
+
+  // A variable naming a volatile key makes the decision time-dependent too.
+  PolicySet by_variable;
+  by_variable.resource_account = kAcct;
+  by_variable.identity.push_back({"v", Parse(Id("Allow", R"("*")", R"("arn:aws:s3:::b/${aws:EpochTime}")"),
+                                             PolicyType::kIdentity)});
+  req.keys["aws:EpochTime"] = {"1700000000"};
+  req.resource = "arn:aws:s3:::b/1700000000";
+  Decision v = Evaluate(by_variable, req);
+  EXPECT_TRUE(v.allowed());
+  EXPECT_TRUE(v.time_dependent);
+  PolicySet plain;
+  plain.identity.push_back({"p", Parse(Id("Allow", R"("*")", R"("*")"), PolicyType::kIdentity)});
+  EXPECT_FALSE(Evaluate(plain, req).time_dependent);
 }
 
 TEST(Evaluate, DefaultPolicyIsValid) {
