@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <utility>
 
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
@@ -119,15 +120,31 @@ void StateManager::LoadRecords() {
                options_.grace_time.count(), reclaimable_.size());
 }
 
+namespace {
+// The sequence number of the last record change this thread queued and has
+// not seen committed yet; 0: none. RecordFlush waits only for its own
+// thread's changes, so READs and WRITEs never wait for an fsync.
+thread_local uint64_t t_record_target = 0;
+}  // namespace
+
+void StateManager::QueueRecord(store::Transaction::Op op) {
+  record_queue_.push_back(std::move(op));
+  t_record_target = ++queued_seq_;
+}
+
 void StateManager::FlushRecords() {
-  if (!store_) return;
+  const uint64_t target = std::exchange(t_record_target, 0);
+  if (!store_ || target == 0 || committed_seq_.load() >= target) return;
   std::lock_guard plock(persist_mu_);
+  // Another thread may have committed this change meanwhile.
+  if (committed_seq_.load() >= target) return;
   std::vector<store::Transaction::Op> ops;
+  uint64_t upto;
   {
     std::lock_guard lock(mu_);
     ops.swap(record_queue_);
+    upto = queued_seq_;
   }
-  if (ops.empty()) return;
   store::Transaction txn;
   for (auto& op : ops) {
     if (op.type == store::Transaction::Op::Type::kPut)
@@ -141,6 +158,7 @@ void StateManager::FlushRecords() {
   // running server wrong, so the request goes on.
   if (Status s = store_->Commit(txn); !s.ok())
     spdlog::error("nfs4: writing {} client record change(s): {}", ops.size(), s.ToString());
+  committed_seq_.store(upto);
 }
 
 void StateManager::PersistClient(Client& c) {
@@ -158,7 +176,7 @@ void StateManager::PersistClient(Client& c) {
                             // let invalid UTF-8 fail the dump.
                             j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
                             std::nullopt};
-  record_queue_.push_back(std::move(op));
+  QueueRecord(std::move(op));
   c.persisted = true;
 }
 
@@ -177,7 +195,7 @@ bool StateManager::GraceActive() {
   size_t dropped = 0;
   for (const std::string& id : reclaimable_) {
     if (back.count(id)) continue;
-    record_queue_.push_back({store::Transaction::Op::Type::kDelete,
+    QueueRecord({store::Transaction::Op::Type::kDelete,
                              {std::string(kClientKind), id}, {}, std::nullopt});
     ++dropped;
   }
@@ -308,7 +326,7 @@ void StateManager::RemoveClient(uint64_t clientid) {
   }
   for (const SessionId& sid : c.sessions) sessions_.erase(sid);
   if (c.persisted) {
-    record_queue_.push_back({store::Transaction::Op::Type::kDelete,
+    QueueRecord({store::Transaction::Op::Type::kDelete,
                              {std::string(kClientKind), RecordId(c.minorversion, c.owner)},
                              {},
                              std::nullopt});

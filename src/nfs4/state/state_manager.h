@@ -19,6 +19,7 @@
 // that mutex is released, in order, under a second one (see RecordFlush).
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <map>
@@ -389,6 +390,7 @@ class StateManager {
     StateManager& m_;
   };
   void FlushRecords();
+  void QueueRecord(store::Transaction::Op op);  // REQUIRES: mu_
   void LoadRecords();  // constructor only
   // The record of a confirmed client goes to the store. REQUIRES: mu_
   void PersistClient(Client& c);
@@ -474,6 +476,8 @@ class StateManager {
   std::mutex persist_mu_;  // serialises FlushRecords (taken before mu_)
   std::mutex mu_;
   std::vector<store::Transaction::Op> record_queue_;                       // GUARDED_BY(mu_)
+  uint64_t queued_seq_ = 0;                                                // GUARDED_BY(mu_)
+  std::atomic<uint64_t> committed_seq_{0};  // queued_seq_ of the last commit
   bool grace_ = false;                                                     // GUARDED_BY(mu_)
   std::chrono::steady_clock::time_point grace_end_;                        // GUARDED_BY(mu_)
   // Record ids of the previous instance's clients, and those of them that
