@@ -1,6 +1,5 @@
 // CreateAccessPoint, DescribeAccessPoints, DeleteAccessPoint.
 #include <regex>
-#include <thread>
 
 #include "efs_fixture.h"
 
@@ -200,13 +199,8 @@ TEST_F(EfsTest, AccessPointOnADeletingFileSystem) {
 TEST_F(EfsTest, ConcurrentIdenticalCreatesMakeOneAccessPoint) {
   std::string fs = NewFs();
   ThreadSafeAllow allow;
-  std::vector<Reply> replies(8);
-  std::vector<std::thread> threads;
   std::string body = Json{{"ClientToken", "same"}, {"FileSystemId", fs}}.dump();
-  for (size_t i = 0; i < replies.size(); ++i) {
-    threads.emplace_back([&, i] { replies[i] = SendWith(allow, "POST", kAp, body); });
-  }
-  for (auto& t : threads) t.join();
+  auto replies = Concurrently(8, [&](size_t) { return SendWith(allow, "POST", kAp, body); });
   for (const auto& r : replies) {
     ASSERT_EQ(r.status, 200) << r.body.dump();
     EXPECT_EQ(r.body["AccessPointId"], replies[0].body["AccessPointId"]);
@@ -221,15 +215,10 @@ TEST_F(EfsTest, ConcurrentCreatesRespectTheLimit) {
   Rebuild(cfg);
   std::string fs = NewFs();
   ThreadSafeAllow allow;
-  std::vector<Reply> replies(8);
-  std::vector<std::thread> threads;
-  for (size_t i = 0; i < replies.size(); ++i) {
-    threads.emplace_back([&, i] {
-      replies[i] = SendWith(allow, "POST", kAp,
-                            Json{{"ClientToken", "t" + std::to_string(i)}, {"FileSystemId", fs}}.dump());
-    });
-  }
-  for (auto& t : threads) t.join();
+  auto replies = Concurrently(8, [&](size_t i) {
+    return SendWith(allow, "POST", kAp,
+                    Json{{"ClientToken", "t" + std::to_string(i)}, {"FileSystemId", fs}}.dump());
+  });
   int ok = 0;
   for (const auto& r : replies) {
     if (r.status == 200) {
@@ -244,14 +233,9 @@ TEST_F(EfsTest, ConcurrentCreatesRespectTheLimit) {
 
 TEST_F(EfsTest, ConcurrentIdenticalFileSystemCreates) {
   ThreadSafeAllow allow;
-  std::vector<Reply> replies(8);
-  std::vector<std::thread> threads;
-  for (size_t i = 0; i < replies.size(); ++i) {
-    threads.emplace_back([&, i] {
-      replies[i] = SendWith(allow, "POST", "/2015-02-01/file-systems", R"({"CreationToken":"race"})");
-    });
-  }
-  for (auto& t : threads) t.join();
+  auto replies = Concurrently(8, [&](size_t) {
+    return SendWith(allow, "POST", "/2015-02-01/file-systems", R"({"CreationToken":"race"})");
+  });
   for (const auto& r : replies) {
     ASSERT_EQ(r.status, 201) << r.body.dump();
     EXPECT_EQ(r.body["FileSystemId"], replies[0].body["FileSystemId"]);

@@ -8,6 +8,8 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
+#include <thread>
 #include <map>
 #include <mutex>
 #include <set>
@@ -267,6 +269,14 @@ class EfsTest : public ::testing::Test {
     Reply r = Send("POST", "/2015-02-01/access-points", extra);
     EXPECT_EQ(r.status, 200) << r.body.dump();
     return r.body.value("AccessPointId", "");
+  }
+  // Runs send(i) for i in [0, n) on n threads at once; the replies in order.
+  std::vector<Reply> Concurrently(size_t n, const std::function<Reply(size_t)>& send) {
+    std::vector<Reply> replies(n);
+    std::vector<std::thread> threads;
+    for (size_t i = 0; i < n; ++i) threads.emplace_back([&, i] { replies[i] = send(i); });
+    for (auto& t : threads) t.join();
+    return replies;
   }
   // Records of a kind in the store (to prove that nothing changed).
   size_t Count(const char* kind) { return store_->List(kind)->size(); }

@@ -1,7 +1,6 @@
 // CreateMountTarget, DescribeMountTargets, DeleteMountTarget and the mount
 // target security group operations.
 #include <regex>
-#include <thread>
 
 #include "efs_fixture.h"
 
@@ -209,15 +208,10 @@ TEST_F(EfsTest, MountTargetSecurityGroups) {
 TEST_F(EfsTest, ConcurrentMountTargetsInOneAz) {
   std::string fs = NewFs();
   ThreadSafeAllow allow;
-  std::vector<std::thread> threads;
-  std::vector<Reply> replies(6);
-  for (size_t i = 0; i < replies.size(); ++i) {
-    threads.emplace_back([&, i] {
-      replies[i] = SendWith(allow, "POST", kMt,
-                            Json{{"FileSystemId", fs}, {"SubnetId", i % 2 ? "subnet-0000000a" : "subnet-000000a2"}}.dump());
-    });
-  }
-  for (auto& t : threads) t.join();
+  auto replies = Concurrently(6, [&](size_t i) {
+    return SendWith(allow, "POST", kMt,
+                    Json{{"FileSystemId", fs}, {"SubnetId", i % 2 ? "subnet-0000000a" : "subnet-000000a2"}}.dump());
+  });
   int ok = 0;
   for (const auto& r : replies) {
     if (r.status == 200) {
