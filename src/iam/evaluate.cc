@@ -14,7 +14,8 @@ namespace {
 
 // What one policy contributed.
 struct PolicyOutcome {
-  bool allow = false;
+  bool allow = false;          // an Allow that names the caller (or "*")
+  bool account_allow = false;  // an Allow that names only the caller's account
   bool deny = false;
   std::string first_deny;  // "statement "Sid" (#i) of label"
 };
@@ -78,6 +79,7 @@ void EvaluatePolicy(const LabeledPolicy& lp, bool is_resource, const RequestCont
     StatementRef ref{lp.label, is_resource, st.sid, i, st.effect, st.start, st.end};
     StatementMismatch mm;
     bool applies = true;
+    PrincipalMatch principal_match = PrincipalMatch::kDirect;  // identity policies name no principal
     if (!ActionApplies(st, req.action)) {
       applies = false;
       mm.element = StatementMismatch::Element::kAction;
@@ -88,8 +90,12 @@ void EvaluatePolicy(const LabeledPolicy& lp, bool is_resource, const RequestCont
       mm.detail = "resource " + req.resource +
                   (st.not_resource ? " is in NotResource" : " not in Resource");
     } else if (st.has_principal &&
-               !(st.not_principal ? st.principal.NotPrincipalApplies(req.principal)
-                                  : st.principal.Matches(req.principal))) {
+               (principal_match = st.not_principal
+                                      ? (st.principal.NotPrincipalApplies(req.principal)
+                                             ? PrincipalMatch::kDirect
+                                             : PrincipalMatch::kNone)
+                                      : st.principal.Match(req.principal)) ==
+                   PrincipalMatch::kNone) {
       applies = false;
       mm.element = StatementMismatch::Element::kPrincipal;
       mm.detail = "principal " + req.principal.Describe() +
@@ -114,6 +120,8 @@ void EvaluatePolicy(const LabeledPolicy& lp, bool is_resource, const RequestCont
       if (st.effect == Effect::kDeny) {
         if (!out.deny) out.first_deny = DescribeStatement(ref);
         out.deny = true;
+      } else if (principal_match == PrincipalMatch::kAccount) {
+        out.account_allow = true;
       } else {
         out.allow = true;
       }
@@ -182,6 +190,12 @@ Decision Evaluate(const PolicySet& set, const RequestContext& req) {
       d.effect = DecisionEffect::kAllow;
       d.basis = identity.allow ? "an identity-based policy allows it"
                                : "a resource-based policy allows it";
+    } else if (resource.account_allow) {
+      // AWS: a resource-based policy that names the account (not the caller)
+      // delegates to the account's identity-based policies.
+      d.effect = DecisionEffect::kImplicitDeny;
+      d.basis = "the resource-based policy allows the account, not the principal, and no "
+                "identity-based policy allows it";
     } else {
       d.effect = DecisionEffect::kImplicitDeny;
       d.basis = set.resource ? "no identity-based or resource-based policy allows it"
@@ -191,13 +205,14 @@ Decision Evaluate(const PolicySet& set, const RequestContext& req) {
   }
   // Cross-account: the principal's account and the resource's both must allow.
   const bool own_side = identity.allow || IsOwnRoot(who);
-  if (own_side && resource.allow) {
+  const bool resource_side = resource.allow || resource.account_allow;
+  if (own_side && resource_side) {
     d.effect = DecisionEffect::kAllow;
     d.basis = "cross-account access allowed by both an identity-based and the resource-based policy";
     return d;
   }
   d.effect = DecisionEffect::kImplicitDeny;
-  if (!own_side && !resource.allow) {
+  if (!own_side && !resource_side) {
     d.basis = "cross-account access needs an Allow in both an identity-based and the "
               "resource-based policy; neither allows it";
   } else if (!own_side) {

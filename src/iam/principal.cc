@@ -36,21 +36,28 @@ bool EntryNamesArn(const PrincipalEntry& e, std::string_view arn) {
   return e.kind == PrincipalEntry::Kind::kAws && !arn.empty() && e.value == arn;
 }
 
-bool AwsEntryMatches(const PrincipalEntry& e, const Principal& who) {
-  if (EntryIsAny(e)) return true;
+PrincipalMatch EntryMatch(const PrincipalEntry& e, const Principal& who) {
+  if (EntryIsAny(e)) return PrincipalMatch::kDirect;
   switch (who.kind) {
     case Principal::Kind::kAnonymous:
-      return false;
+      return PrincipalMatch::kNone;
     case Principal::Kind::kService:
-      return e.kind == PrincipalEntry::Kind::kService && e.value == who.arn;
+      return e.kind == PrincipalEntry::Kind::kService && e.value == who.arn
+                 ? PrincipalMatch::kDirect
+                 : PrincipalMatch::kNone;
     case Principal::Kind::kAccountRoot:
+      return EntryNamesAccount(e, who.account) || EntryNamesArn(e, who.arn)
+                 ? PrincipalMatch::kDirect
+                 : PrincipalMatch::kNone;
     case Principal::Kind::kUser:
-      return EntryNamesAccount(e, who.account) || EntryNamesArn(e, who.arn);
     case Principal::Kind::kAssumedRole:
-      return EntryNamesAccount(e, who.account) || EntryNamesArn(e, who.arn) ||
-             EntryNamesArn(e, who.role_arn);
+      if (EntryNamesArn(e, who.arn) || EntryNamesArn(e, who.role_arn)) {
+        return PrincipalMatch::kDirect;
+      }
+      return EntryNamesAccount(e, who.account) ? PrincipalMatch::kAccount
+                                               : PrincipalMatch::kNone;
   }
-  return false;
+  return PrincipalMatch::kNone;
 }
 
 }  // namespace
@@ -120,11 +127,18 @@ std::string_view Principal::TypeName() const {
   return "Anonymous";
 }
 
-bool PrincipalElement::Matches(const Principal& who) const {
+PrincipalMatch PrincipalElement::Match(const Principal& who) const {
+  PrincipalMatch best = PrincipalMatch::kNone;
   for (const auto& e : entries) {
-    if (AwsEntryMatches(e, who)) return true;
+    PrincipalMatch m = EntryMatch(e, who);
+    if (m == PrincipalMatch::kDirect) return m;
+    if (m == PrincipalMatch::kAccount) best = m;
   }
-  return false;
+  return best;
+}
+
+bool PrincipalElement::Matches(const Principal& who) const {
+  return Match(who) != PrincipalMatch::kNone;
 }
 
 bool PrincipalElement::NotPrincipalApplies(const Principal& who) const {

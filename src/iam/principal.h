@@ -72,6 +72,13 @@ struct PrincipalEntry {
   std::string value;  // as written; for kAws a bare account id is kept as is
 };
 
+// How a Principal element names a caller. AWS treats the two positive cases
+// differently in a resource-based policy of the caller's own account: naming
+// the caller (its ARN, its role's ARN, or "*") grants access by itself, while
+// naming the account (id or root ARN) delegates to the account, so an
+// identity-based policy must allow too.
+enum class PrincipalMatch { kNone, kAccount, kDirect };
+
 // A Principal or NotPrincipal element: "*" or {"AWS": [...], "Service": ...}.
 struct PrincipalElement {
   std::vector<PrincipalEntry> entries;
@@ -79,6 +86,10 @@ struct PrincipalElement {
   // True if `who` is one of the principals this element names (see the file
   // comment for the rules).
   bool Matches(const Principal& who) const;
+  // The same, telling a direct match from an account-only one (a direct
+  // match wins when both apply). The account root user matched through its
+  // account is a direct match: it is the account.
+  PrincipalMatch Match(const Principal& who) const;
   // NotPrincipal: true if the statement applies to `who`, i.e. `who` is NOT
   // excluded. As IAM evaluates it, a principal is excluded only if every
   // identity it acts as is listed: a user's ARN and its account; a role

@@ -55,6 +55,17 @@ TEST(Principal, Matching) {
     EXPECT_FALSE(e->Matches(anon));
   }
 
+  // Naming the account is an account-level match for users and sessions,
+  // a direct one for the root user.
+  EXPECT_EQ(account.Match(alice), PrincipalMatch::kAccount);
+  EXPECT_EQ(account_root.Match(session), PrincipalMatch::kAccount);
+  EXPECT_EQ(account.Match(root), PrincipalMatch::kDirect);
+  EXPECT_EQ(aws_star.Match(alice), PrincipalMatch::kDirect);
+  EXPECT_EQ(Elem({{kAws, "111122223333"}, {kAws, "arn:aws:iam::111122223333:user/alice"}})
+                .Match(alice),
+            PrincipalMatch::kDirect);
+  EXPECT_EQ(account.Match(bob), PrincipalMatch::kNone);
+
   auto role = Elem({{kAws, "arn:aws:iam::111122223333:role/admin"}});
   EXPECT_TRUE(role.Matches(session));
   EXPECT_FALSE(role.Matches(alice));
