@@ -3,6 +3,7 @@
 #include <signal.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 
 #include <CLI/CLI.hpp>
@@ -81,15 +82,19 @@ int main(int argc, char** argv) {
   const auto& control = (*daemon)->control_plane();
   if (control.api_port() != 0) {
     // The secret itself is never printed or logged: it is in a 0600 file.
-    std::printf("elfsd: API at http://%s:%u, account %s; root credentials in %s%s\n"
+    const char* scheme = config.api_tls ? "https" : "http";
+    std::string ca_hint =
+        config.api_tls ? " --ca-bundle " + (std::filesystem::path(config.data_dir) / "ca.pem").string() : "";
+    std::printf("elfsd: API at %s://%s:%u, account %s; root credentials in %s%s\n"
                 "  use them with:\n"
                 "    export AWS_SHARED_CREDENTIALS_FILE=%s AWS_PROFILE=elfs AWS_DEFAULT_REGION=%s\n"
-                "    aws --endpoint-url http://%s:%u efs describe-file-systems\n",
-                elfs::server::ParseListen(config.api_listen)->first.c_str(), control.api_port(),
+                "    aws --endpoint-url %s://%s:%u%s efs describe-file-systems\n",
+                scheme, elfs::server::ParseListen(config.api_listen)->first.c_str(), control.api_port(),
                 control.account_id().c_str(), control.root_credentials_file().c_str(),
                 control.created_root_credentials() ? " (created now, mode 0600)" : "",
-                control.root_credentials_file().c_str(), config.region.c_str(),
-                elfs::server::ParseListen(config.api_listen)->first.c_str(), control.api_port());
+                control.root_credentials_file().c_str(), config.region.c_str(), scheme,
+                elfs::server::ParseListen(config.api_listen)->first.c_str(), control.api_port(),
+                ca_hint.c_str());
   }
   std::fflush(stdout);
   int sig = 0;

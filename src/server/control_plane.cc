@@ -3,9 +3,12 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <strings.h>
+
 #include <cerrno>
 #include <cstring>
 
+#include <boost/asio/ip/address.hpp>
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
@@ -21,6 +24,7 @@
 #include "common/random.h"
 #include "http/server.h"
 #include "iam/simulate.h"
+#include "net/certificate_authority.h"
 
 namespace elfs::server {
 
@@ -165,12 +169,26 @@ Result<std::unique_ptr<ControlPlane>> ControlPlane::Create(const Config& config,
 
   impl->authorizer = std::make_unique<api::PolicyAuthorizer>(
       *impl->iam,
-      [raw](std::string_view arn) -> std::optional<std::string> {
+      [raw](std::string_view arn,
+            std::string_view action) -> std::optional<api::PolicyAuthorizer::ResourcePolicy> {
+        // A file system's policy; a role's trust policy, which governs only
+        // assuming the role.
         constexpr std::string_view kFs = ":file-system/";
-        auto at = arn.find(kFs);
-        if (at == std::string_view::npos || arn.substr(0, 25) != "arn:aws:elasticfilesystem")
-          return std::nullopt;
-        return raw->efs->FileSystemPolicy(arn.substr(at + kFs.size()));
+        if (auto at = arn.find(kFs);
+            at != std::string_view::npos && arn.rfind("arn:aws:elasticfilesystem:", 0) == 0) {
+          auto policy = raw->efs->FileSystemPolicy(arn.substr(at + kFs.size()));
+          if (!policy) return std::nullopt;
+          return api::PolicyAuthorizer::ResourcePolicy{*policy, iam::PolicyType::kResource};
+        }
+        std::string role_prefix = "arn:aws:iam::" + raw->account_id + ":role/";
+        if (arn.rfind(role_prefix, 0) == 0 && action.size() >= 14 &&
+            strncasecmp(action.data(), "sts:AssumeRole", 14) == 0) {
+          auto role = raw->iam->GetRole(arn.substr(arn.rfind('/') + 1));
+          if (!role || !*role || raw->iam->RoleArn((*role)->path, (*role)->name) != arn)
+            return std::nullopt;
+          return api::PolicyAuthorizer::ResourcePolicy{(*role)->trust_policy, iam::PolicyType::kTrust};
+        }
+        return std::nullopt;
       },
       impl->account_id);
   // Every change of IAM data or of a file system policy invalidates cached
@@ -207,7 +225,23 @@ Status ControlPlane::Start() {
   if (!hp) return hp.error();
   http::ServerOptions ho;
   if (impl_->config.api_tls) {
-    return {Errc::kNotSupported, "--api-tls: the API's certificate authority is not built yet"};
+    const fs::path data(impl_->config.data_dir);
+    auto ca = net::CertificateAuthority::LoadOrCreate(data / "secrets", data);
+    if (!ca) return ca.error();
+    // The names a client may use for the endpoint: the listen address and
+    // the service names AWS tools build for the region.
+    std::vector<std::string> dns = {"localhost",
+                                    "elasticfilesystem." + impl_->config.region + ".amazonaws.com",
+                                    "iam.amazonaws.com", "sts." + impl_->config.region + ".amazonaws.com",
+                                    "ec2." + impl_->config.region + ".amazonaws.com"};
+    std::vector<std::string> ips;
+    boost::system::error_code ec;
+    boost::asio::ip::make_address(hp->first, ec);
+    (ec ? dns : ips).insert((ec ? dns : ips).begin(), hp->first);
+    auto cert = (*ca)->Issue(dns, ips);
+    if (!cert) return cert.error();
+    ho.tls_certificate_chain_pem = cert->certificate_chain_pem;
+    ho.tls_private_key_pem = cert->private_key_pem;
   }
   Impl* raw = impl_.get();
   auto server = http::Server::Create(ho, [raw](const http::Request& req, const http::Peer& peer) {
@@ -219,13 +253,30 @@ Status ControlPlane::Start() {
   if (!port) return port.error();
   impl_->api_port = *port;
   ELFS_RETURN_IF_ERROR(impl_->http->Start());
-  spdlog::info("API (EFS, IAM, STS, EC2) at http://{}:{} for account {} in {}", hp->first, *port,
+  spdlog::info("API (EFS, IAM, STS, EC2) at {}://{}:{} for account {} in {}",
+               impl_->config.api_tls ? "https" : "http", hp->first, *port,
                impl_->account_id, impl_->config.region);
   return {};
 }
 
 void ControlPlane::Stop() {
   if (impl_ && impl_->http) impl_->http->Stop();
+}
+
+Result<std::string> ControlPlane::EnsureDefaultFileSystem(const std::string& adopt_id) {
+  auto fs = impl_->efs->EnsureFileSystem("elfs-default", adopt_id, "default");
+  if (!fs) return Err(fs.error());
+  return fs->file_system_id;
+}
+
+Result<std::string> ControlPlane::EnsureStaticFileSystem(const std::string& fs_id) {
+  auto fs = impl_->efs->EnsureFileSystem("elfs-static-" + fs_id, fs_id, fs_id);
+  if (!fs) return Err(fs.error());
+  return fs->file_system_id;
+}
+
+bool ControlPlane::OwnsFileSystem(const std::string& fs_id) const {
+  return impl_->efs->FileSystemExists(fs_id);
 }
 
 const std::string& ControlPlane::account_id() const { return impl_->account_id; }

@@ -33,6 +33,13 @@ class ControlPlane {
   Status Start();
   void Stop();
 
+  // The embedded default file system (creation token "elfs-default"),
+  // created with `adopt_id` (if not empty) on first start.
+  Result<std::string> EnsureDefaultFileSystem(const std::string& adopt_id);
+  // A file system named by --fs: an API object with that id.
+  Result<std::string> EnsureStaticFileSystem(const std::string& fs_id);
+  bool OwnsFileSystem(const std::string& fs_id) const;
+
   const std::string& account_id() const;
   uint16_t api_port() const;  // 0 when the API is off
   // Where the root credentials are, and whether this start created them.

@@ -39,15 +39,6 @@ Status MakeDir(const fs::path& p, mode_t mode) {
   return {};
 }
 
-std::string NewFileSystemId() {
-  uint8_t b[9];
-  SystemRandom::Instance().Fill(b);
-  static const char* hex = "0123456789abcdef";
-  std::string id = "fs-";
-  for (int i = 0; i < 17; ++i) id += hex[(b[i / 2] >> ((i % 2) ? 0 : 4)) & 0xf];
-  return id;
-}
-
 }  // namespace
 
 Result<std::vector<uint8_t>> LoadOrCreateSecret(const std::string& dir, const std::string& name,
@@ -100,21 +91,6 @@ Result<std::unique_ptr<Daemon>> Daemon::Create(const Config& given) {
   ELFS_RETURN_IF_ERROR_R(MakeDir(data / "secrets", 0700));
   ELFS_RETURN_IF_ERROR_R(MakeDir(data / "state", 0700));
 
-  if (config.file_systems.empty()) {
-    // The embedded default: the one file system in DATA_DIR/fs, created
-    // on first start.
-    std::vector<std::string> found;
-    for (const auto& e : fs::directory_iterator(data / "fs"))
-      if (e.is_directory() && IsFileSystemId(e.path().filename().string()))
-        found.push_back(e.path().filename().string());
-    std::sort(found.begin(), found.end());
-    if (found.size() > 1)
-      return Err(Errc::kInvalid, "several file systems in " + (data / "fs").string() +
-                                     ": list them with --fs ID=ADDR:PORT or in a config file");
-    std::string id = found.empty() ? NewFileSystemId() : found[0];
-    config.file_systems.push_back({id, config.default_listen});
-  }
-
   auto key = LoadOrCreateSecret((data / "secrets").string(), "filehandle.key",
                                 nfs4::FileHandleCodec::kKeySize);
   if (!key) return Err(key.error());
@@ -136,12 +112,34 @@ Result<std::unique_ptr<Daemon>> Daemon::Create(const Config& given) {
   impl->rpc = std::make_unique<rpc::RpcServer>(ro);
   impl->data_plane = std::make_unique<NfsDataPlane>(
       NfsDataPlane::Options{data, config.backend, config.nfs_port}, *impl->nfs, *impl->rpc);
-  for (const auto& fsc : config.file_systems) {
-    ELFS_RETURN_IF_ERROR_R(impl->data_plane->Attach(fsc.id));
-  }
   auto control = ControlPlane::Create(config, *impl->store, *impl->data_plane);
   if (!control) return Err(control.error());
   impl->control = std::move(*control);
+  if (config.file_systems.empty()) {
+    // The embedded default: one file system, an API object like any other
+    // (creation token "elfs-default"), also served at default_listen. A data
+    // directory of an older elfs holds its files in the one directory of
+    // DATA_DIR/fs that no API object owns: that one is adopted.
+    std::vector<std::string> unowned;
+    for (const auto& e : fs::directory_iterator(data / "fs")) {
+      std::string name = e.path().filename().string();
+      if (e.is_directory() && IsFileSystemId(name) && !impl->control->OwnsFileSystem(name))
+        unowned.push_back(name);
+    }
+    std::sort(unowned.begin(), unowned.end());
+    auto id = impl->control->EnsureDefaultFileSystem(unowned.size() == 1 ? unowned[0] : "");
+    if (!id) return Err(id.error());
+    config.file_systems.push_back({*id, config.default_listen});
+    impl->config = config;
+  }
+  for (const auto& fsc : config.file_systems) {
+    // --fs names file systems the API then knows too.
+    if (!impl->control->OwnsFileSystem(fsc.id)) {
+      auto id = impl->control->EnsureStaticFileSystem(fsc.id);
+      if (!id) return Err(id.error());
+    }
+    ELFS_RETURN_IF_ERROR_R(impl->data_plane->Attach(fsc.id));
+  }
   return std::unique_ptr<Daemon>(new Daemon(std::move(impl)));
 }
 

@@ -469,6 +469,50 @@ std::optional<FileSystemInfo> EfsService::FindFileSystem(std::string_view fs_id)
   return info;
 }
 
+Result<FileSystemInfo> EfsService::EnsureFileSystem(std::string_view creation_token,
+                                                    std::string_view id, std::string_view name) {
+  for (int attempt = 0; attempt < 32; ++attempt) {
+    auto token = impl_->store_.Get(kCreationTokenKind, creation_token);
+    if (!token) return Err(token.error());
+    if (*token) {
+      Json t = Json::parse((*token)->value, nullptr, false);
+      std::string existing = t.is_object() ? t.value("FileSystemId", "") : "";
+      if (auto info = FindFileSystem(existing)) return *info;
+      return Err(Errc::kInternal, "creation token " + std::string(creation_token) +
+                                      " names a missing file system " + existing);
+    }
+    FileSystemRecord fs;
+    fs.id = id.empty() ? impl_->NewId("fs") : std::string(id);
+    fs.owner_id = impl_->config_.account_id;
+    fs.creation_token = std::string(creation_token);
+    fs.creation_time = static_cast<int64_t>(EpochSeconds(std::chrono::system_clock::now()));
+    fs.performance_mode = "generalPurpose";
+    fs.throughput_mode = "bursting";
+    fs.backup_status = "DISABLED";
+    if (!name.empty()) fs.tags.emplace_back("Name", std::string(name));
+    ELFS_RETURN_IF_ERROR_R(impl_->data_plane_.CreateStorage(fs.id));
+    auto quota = impl_->store_.Get(kQuotaKind, "file-systems");
+    if (!quota) return Err(quota.error());
+    uint64_t count = 0;
+    std::optional<uint64_t> quota_version = store::kMustNotExist;
+    if (*quota) {
+      Json q = Json::parse((*quota)->value, nullptr, false);
+      count = q.is_object() ? q.value("Count", uint64_t{0}) : 0;
+      quota_version = (*quota)->version;
+    }
+    store::Transaction txn;
+    txn.Put(kCreationTokenKind, std::string(creation_token),
+            Dump({{"FileSystemId", fs.id}, {"Request", Json()}}), store::kMustNotExist);
+    txn.Put(kQuotaKind, "file-systems", Dump({{"Count", count + 1}}), quota_version);
+    txn.Put(kFileSystemKind, fs.id, Dump(fs.ToJson()), store::kMustNotExist);
+    Status s = impl_->store_.Commit(txn);
+    if (s.code() == Errc::kConflict) continue;
+    ELFS_RETURN_IF_ERROR_R(s);
+    return *FindFileSystem(fs.id);
+  }
+  return Err(Errc::kConflict, "too many concurrent changes");
+}
+
 std::optional<std::string> EfsService::FileSystemPolicy(std::string_view fs_id) const {
   auto id = impl_->FsIdFrom("fileSystemId", std::string(fs_id));
   if (!id || !*id) return std::nullopt;

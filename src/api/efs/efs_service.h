@@ -149,6 +149,13 @@ class EfsService final : public Service {
   // it). Fails only when the store does.
   Result<std::vector<MountTargetInfo>> ListMountTargets() const;
 
+  // For the daemon's embedded default: the file system created with
+  // `creation_token`, creating it (with `id` if given, else a new one, and
+  // a Name tag) on first call. Not an API call: nothing is authorized or
+  // audited; quotas and idempotency hold as for CreateFileSystem.
+  Result<FileSystemInfo> EnsureFileSystem(std::string_view creation_token, std::string_view id,
+                                          std::string_view name);
+
   // "arn:aws:elasticfilesystem:<region>:<account>:file-system/<id>"
   std::string FileSystemArn(std::string_view fs_id) const;
   std::string AccessPointArn(std::string_view ap_id) const;

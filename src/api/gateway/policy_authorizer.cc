@@ -49,9 +49,11 @@ void PolicyAuthorizer::Invalidate() {
 
 std::shared_ptr<const iam::Policy> PolicyAuthorizer::Parsed(const std::string& json,
                                                             iam::PolicyType type) {
+  // The type is part of the key: the same text may be valid as one type only.
+  std::string key = std::string(iam::PolicyTypeName(type)) + "\n" + json;
   {
     std::lock_guard lock(parsed_mu_);
-    auto it = parsed_.find(json);
+    auto it = parsed_.find(key);
     if (it != parsed_.end()) return it->second;
   }
   auto p = iam::ParseSharedPolicy(json, type);
@@ -64,7 +66,7 @@ std::shared_ptr<const iam::Policy> PolicyAuthorizer::Parsed(const std::string& j
   }
   std::lock_guard lock(parsed_mu_);
   if (parsed_.size() > 4096) parsed_.clear();
-  parsed_.emplace(json, *p);
+  parsed_.emplace(std::move(key), *p);
   return *p;
 }
 
@@ -87,8 +89,8 @@ std::shared_ptr<const iam::Decision> PolicyAuthorizer::Decide(const CallContext&
     if (auto p = Parsed(doc.json, iam::PolicyType::kIdentity)) set.identity.push_back({doc.source, p});
   }
   if (resource_policies_ && req.resource != "*") {
-    if (auto json = resource_policies_(req.resource)) {
-      if (auto p = Parsed(*json, iam::PolicyType::kResource)) {
+    if (auto rp = resource_policies_(req.resource, req.action)) {
+      if (auto p = Parsed(rp->json, rp->type)) {
         set.resource = iam::LabeledPolicy{"resource-policy:" + req.resource, p};
       }
     }

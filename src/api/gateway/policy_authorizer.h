@@ -29,8 +29,13 @@ namespace elfs::api {
 class PolicyAuthorizer final : public Authorizer {
  public:
   // The resource-based policy of a resource ARN (the file system policy of
-  // a file system), or nullopt when it has none.
-  using ResourcePolicyLookup = std::function<std::optional<std::string>(std::string_view arn)>;
+  // a file system, the trust policy of a role), or nullopt when it has none.
+  struct ResourcePolicy {
+    std::string json;
+    iam::PolicyType type = iam::PolicyType::kResource;
+  };
+  using ResourcePolicyLookup =
+      std::function<std::optional<ResourcePolicy>(std::string_view arn, std::string_view action)>;
 
   PolicyAuthorizer(CredentialDirectory& credentials, ResourcePolicyLookup resource_policies,
                    std::string account_id);

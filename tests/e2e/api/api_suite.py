@@ -232,7 +232,7 @@ class AccessPointsPoliciesTags(ApiTestCase):
         with self.assertRaises(ClientError) as ctx:
             self.efs.create_access_point(FileSystemId=fs_id, RootDirectory={
                 "Path": "/x", "CreationInfo": {"OwnerUid": 1, "OwnerGid": 1, "Permissions": "999"}})
-        self.assertEqual(error_code(ctx), "BadRequest")
+        self.assertEqual(error_code(ctx), "ValidationException")
         listed = self.efs.describe_access_points(FileSystemId=fs_id)["AccessPoints"]
         self.assertEqual([a["AccessPointId"] for a in listed], [ap["AccessPointId"]])
         self.efs.delete_access_point(AccessPointId=ap["AccessPointId"])
@@ -376,7 +376,7 @@ class IamAndSts(ApiTestCase):
         other_key, other_secret = self.user_with_key("mallory", policy={
             "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}]})
         with self.assertRaises(ClientError) as ctx:
-            self.server.client("sts", other_key, other_secret).assume_role(RoleArn=role["Arn"], RoleSessionName="x")
+            self.server.client("sts", other_key, other_secret).assume_role(RoleArn=role["Arn"], RoleSessionName="xx")
         self.assertEqual(error_code(ctx), "AccessDenied")
 
     def test_simulate_principal_policy(self):
@@ -567,6 +567,9 @@ class Authentication(ApiTestCase):
         self.assertIn("MissingAuthenticationToken", err)
 
     def test_audit_log_records_allow_and_deny(self):
+        status, _, body = self.create_fs_raw("audit-allow")
+        self.assertEqual(status, 201)
+        self.delete_fs_quietly(json.loads(body)["FileSystemId"])
         self.create_fs_raw("audit-deny", key="AKIAAAAAAAAAAAAAAAAB", secret="z" * 40)
         lines = self.server.audit_lines()
         denied = [l for l in lines if l.get("errorCode") == "UnrecognizedClientException"]
@@ -595,7 +598,7 @@ class Cli(ApiTestCase):
         self.assertGreaterEqual(len(json.loads(out)["Subnets"]), 3)
         code, _, err = self.server.cli("efs", "describe-file-systems", "--file-system-id", "fs-nothere", check=False)
         self.assertNotEqual(code, 0)
-        self.assertTrue("BadRequest" in err or "FileSystemNotFound" in err, err)
+        self.assertIn("ValidationException", err)
 
 
 class Restart(unittest.TestCase):

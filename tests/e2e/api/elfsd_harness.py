@@ -39,6 +39,7 @@ class Elfsd:
         self.log_path = os.path.join(self.data_dir, "elfsd.log")
 
     def start(self):
+        offset = os.path.getsize(self.log_path) if os.path.exists(self.log_path) else 0
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
             [self.binary, "--data-dir", self.data_dir,
@@ -46,9 +47,11 @@ class Elfsd:
              "--api-listen", "127.0.0.1:0" if self.api_port is None else f"127.0.0.1:{self.api_port}",
              "--nfs-port", str(self.nfs_port), "--region", REGION] + self.extra_args,
             stdout=log, stderr=subprocess.STDOUT)
+        log.close()
         deadline = time.time() + 20
         while time.time() < deadline:
             with open(self.log_path, "rb") as f:
+                f.seek(offset)
                 text = f.read().decode(errors="replace")
             marker = "API at http://127.0.0.1:"
             if marker in text:
