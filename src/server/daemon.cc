@@ -127,6 +127,9 @@ Result<std::unique_ptr<Daemon>> Daemon::Create(const Config& given) {
         unowned.push_back(name);
     }
     std::sort(unowned.begin(), unowned.end());
+    if (unowned.size() > 1)
+      return Err(Errc::kInvalid, "several file systems in " + (data / "fs").string() +
+                                     " belong to no API object: list them with --fs ID=ADDR:PORT");
     auto id = impl->control->EnsureDefaultFileSystem(unowned.size() == 1 ? unowned[0] : "");
     if (!id) return Err(id.error());
     config.file_systems.push_back({*id, config.default_listen});

@@ -67,24 +67,6 @@ std::vector<engine::LabeledPolicy> CallerPolicies(IamDirectory& dir, const Princ
   return out;
 }
 
-// Does an Allow statement of the trust policy that matched name the caller
-// itself (its user ARN, its session ARN or its role ARN), rather than its
-// account or everyone?
-bool TrustNamesCaller(const engine::Policy& trust, const engine::Decision& d,
-                      const engine::Principal& who) {
-  for (const auto& m : d.matched) {
-    if (!m.resource_policy || m.effect != engine::Effect::kAllow) continue;
-    if (m.index >= trust.statements.size()) continue;
-    const auto& st = trust.statements[m.index];
-    if (!st.has_principal || st.not_principal) continue;
-    for (const auto& e : st.principal.entries) {
-      if (e.kind != engine::PrincipalEntry::Kind::kAws) continue;
-      if (e.value == who.arn || (!who.role_arn.empty() && e.value == who.role_arn)) return true;
-    }
-  }
-  return false;
-}
-
 ApiResult<void> GetCallerIdentity(Op& op) {
   // AWS requires no permission for this call (an explicit Deny does not stop
   // it either), so it is not authorized; only anonymous callers are refused.
@@ -169,30 +151,17 @@ ApiResult<void> AssumeRole(Op& op) {
   request.keys["aws:SecureTransport"] = {op.ctx.secure_transport ? "true" : "false"};
   if (!op.ctx.source_ip.empty()) request.keys["aws:SourceIp"] = {op.ctx.source_ip};
 
-  engine::PolicySet with_trust;
-  with_trust.resource = engine::LabeledPolicy{"trust-policy", *trust};
-  with_trust.resource_account = op.dir.account();
-  engine::PolicySet identity_only;
-  identity_only.identity = CallerPolicies(op.dir, caller);
-  identity_only.resource_account = op.dir.account();
-
-  engine::Decision trust_decision = engine::Evaluate(with_trust, request);
-  engine::Decision identity_decision = engine::Evaluate(identity_only, request);
-  if (trust_decision.effect == engine::DecisionEffect::kExplicitDeny) {
-    return Fail(AccessDenied(op.ctx, "sts:AssumeRole", *role_arn, trust_decision.basis));
-  }
-  if (identity_decision.effect == engine::DecisionEffect::kExplicitDeny) {
-    return Fail(AccessDenied(op.ctx, "sts:AssumeRole", *role_arn, identity_decision.basis));
-  }
-  if (!trust_decision.allowed()) {
-    return Fail(AccessDenied(op.ctx, "sts:AssumeRole", *role_arn,
-                             "the role's trust policy does not allow it"));
-  }
-  if (!TrustNamesCaller(**trust, trust_decision, request.principal) &&
-      !identity_decision.allowed()) {
-    return Fail(AccessDenied(op.ctx, "sts:AssumeRole", *role_arn,
-                             "the trust policy trusts the account, and no identity-based policy "
-                             "allows it"));
+  // One evaluation over the caller's identity policies with the trust policy
+  // as the resource policy: the engine applies AWS's rules (an explicit Deny
+  // anywhere wins; a trust policy naming the caller allows by itself; one
+  // naming only the account needs an identity policy's Allow too).
+  engine::PolicySet policies;
+  policies.identity = CallerPolicies(op.dir, caller);
+  policies.resource = engine::LabeledPolicy{"trust-policy", *trust};
+  policies.resource_account = op.dir.account();
+  engine::Decision decision = engine::Evaluate(policies, request);
+  if (!decision.allowed()) {
+    return Fail(AccessDenied(op.ctx, "sts:AssumeRole", *role_arn, decision.basis));
   }
 
   int seconds = static_cast<int>(duration->value_or(kDefaultSessionSeconds));

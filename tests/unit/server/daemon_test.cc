@@ -56,6 +56,7 @@ TEST_F(DaemonTest, FirstStartCreatesTheDefaultFileSystemAndKeepsIt) {
   Config c;
   c.data_dir = dir_.string();
   c.default_listen = "127.0.0.1:0";
+  c.api_listen = "127.0.0.1:0";
   std::string first_id;
   {
     auto d = Daemon::Create(c);
@@ -74,6 +75,43 @@ TEST_F(DaemonTest, FirstStartCreatesTheDefaultFileSystemAndKeepsIt) {
   ASSERT_TRUE(d);
   ASSERT_TRUE((*d)->Start().ok());
   EXPECT_EQ((*d)->listeners()[0].fs_id, first_id);
+}
+
+TEST_F(DaemonTest, FirstStartCreatesTheAccountAndItsRootKeyOnce) {
+  Config c;
+  c.data_dir = dir_.string();
+  c.default_listen = "127.0.0.1:0";
+  c.api_listen = "127.0.0.1:0";
+  c.account_id = "111122223333";
+  std::string first;
+  {
+    auto d = Daemon::Create(c);
+    ASSERT_TRUE(d) << d.error().ToString();
+    EXPECT_TRUE((*d)->control_plane().created_root_credentials());
+    EXPECT_EQ((*d)->control_plane().account_id(), "111122223333");
+    struct stat st;
+    ASSERT_EQ(::stat((dir_ / "secrets" / "root-credentials").c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0600u);
+    std::ifstream in(dir_ / "secrets" / "root-credentials");
+    std::getline(in, first, '\0');
+    EXPECT_NE(first.find("aws_access_key_id = AKIA"), std::string::npos);
+    ASSERT_EQ(::stat((dir_ / "state" / "elfs.db").c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0600u);
+  }
+  {
+    auto d = Daemon::Create(c);
+    ASSERT_TRUE(d);
+    EXPECT_FALSE((*d)->control_plane().created_root_credentials());
+  }
+  std::ifstream in(dir_ / "secrets" / "root-credentials");
+  std::string again;
+  std::getline(in, again, '\0');
+  EXPECT_EQ(again, first);
+  // The data directory belongs to its account.
+  c.account_id = "444455556666";
+  auto other = Daemon::Create(c);
+  ASSERT_FALSE(other);
+  EXPECT_EQ(other.error().code(), Errc::kInvalid);
 }
 
 TEST_F(DaemonTest, SeveralFileSystemsWithoutConfigAreRefused) {
