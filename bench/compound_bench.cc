@@ -33,7 +33,9 @@ struct Bench {
     server = std::make_unique<nfs4::Nfs4Server>(nfs4::Nfs4Options{}, clock, random, key);
     auto fs = std::make_shared<backend::MemoryFileSystem>(clock);
     auto root = *fs->Root();
-    auto f = fs->Create(root, "f", {.type = vfs::FileType::kRegular, .mode = 0666});
+    vfs::CreateRequest file;
+    file.mode = 0666;
+    auto f = fs->Create(root, "f", file);
     std::vector<uint8_t> mib(1 << 20, 'x');
     (void)fs->Write(f->handle, 0, mib, vfs::Stability::kUnstable);
     exp = *server->AddExport(1, "fs-bench", fs);
