@@ -10,6 +10,16 @@ void Connection::Close() {
   if (transport_ != nullptr) transport_->ShutdownFromAnyThread();
 }
 
+void Connection::SetSecurity(TransportSecurity s) {
+  std::lock_guard lock(mu_);
+  security_ = std::move(s);
+}
+
+TransportSecurity Connection::security() const {
+  std::lock_guard lock(mu_);
+  return security_;
+}
+
 void Connection::SetAttachment(std::shared_ptr<void> a) {
   std::shared_ptr<void> old;
   {

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <string>
 
 #include <boost/asio/ip/tcp.hpp>
 
@@ -31,6 +32,19 @@ class Transport {
   ~Transport() = default;
 };
 }  // namespace detail
+
+// What the transport established about the peer (SPEC §1.2), set once
+// before the first RPC is dispatched and read by the layers above.
+struct TransportSecurity {
+  bool tls = false;  // TLS from the first byte or after RFC 9289 STARTTLS
+  // From an amazon-efs-utils client certificate whose SigV4 Connect
+  // signature verified (OIDs 1.3.6.1.4.1.4843.7.1-3); all empty otherwise,
+  // and the peer is anonymous.
+  std::string access_key_id;
+  std::string session_token;
+  std::string access_point_id;
+  std::string file_system_id;
+};
 
 class Connection {
  public:
@@ -52,6 +66,10 @@ class Connection {
   void Close();
   bool closed() const { return closed_.load(std::memory_order_acquire); }
 
+  // Set by the transport before dispatching the first call.
+  void SetSecurity(TransportSecurity s);
+  TransportSecurity security() const;
+
   // A slot for the layer above, set/read under the connection's own lock.
   void SetAttachment(std::shared_ptr<void> a);
   std::shared_ptr<void> attachment() const;
@@ -68,6 +86,7 @@ class Connection {
   std::atomic<bool> closed_{false};
   mutable std::mutex mu_;
   std::shared_ptr<void> attachment_;      // guarded by mu_
+  TransportSecurity security_;            // guarded by mu_
   detail::Transport* transport_ = nullptr;  // guarded by mu_
 };
 
