@@ -82,12 +82,17 @@ ApiResult<std::vector<std::pair<std::string, const ResourceType*>>> Resources(co
 ApiResult<void> ForEachResource(Call& c, const ConditionKeys& keys, const TagChange& change) {
   auto resources = Resources(c);
   if (!resources) return Fail(resources.error());
-  for (const auto& [id, type] : *resources) {
+  // Named, not structured bindings: clang 14 cannot capture those.
+  for (const auto& resource : *resources) {
+    const auto& id = resource.first;
+    const auto& type = resource.second;
     auto tags = Dispatch(*type, [&](auto t) { return TagsOf<decltype(t)>(c, id); });
     if (!tags) return Fail(tags.error());
     if (auto r = c.Authorize(c.state.Arn(type->type, id), keys, &*tags); !r) return r;
   }
-  for (const auto& [id, type] : *resources) {
+  for (const auto& resource : *resources) {
+    const auto& id = resource.first;
+    const auto& type = resource.second;
     auto r = Dispatch(*type, [&](auto t) { return ChangeTags<decltype(t)>(c, id, change); });
     if (!r) return r;
   }

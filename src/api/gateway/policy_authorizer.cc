@@ -6,24 +6,6 @@
 
 namespace elfs::api {
 
-iam::Principal ToPolicyPrincipal(const Principal& p) {
-  iam::Principal out;
-  switch (p.kind) {
-    case Principal::Kind::kAnonymous: out.kind = iam::Principal::Kind::kAnonymous; break;
-    case Principal::Kind::kRoot: out.kind = iam::Principal::Kind::kAccountRoot; break;
-    case Principal::Kind::kUser: out.kind = iam::Principal::Kind::kUser; break;
-    case Principal::Kind::kAssumedRole: out.kind = iam::Principal::Kind::kAssumedRole; break;
-  }
-  out.account = p.account;
-  out.arn = p.arn;
-  out.role_arn = p.role_arn;
-  out.user_id = p.user_id;
-  // aws:username exists for IAM users only.
-  if (p.kind == Principal::Kind::kUser) out.user_name = p.name;
-  out.tags = p.tags;
-  return out;
-}
-
 iam::ContextKeys GlobalKeys(const CallContext& ctx) {
   iam::ContextKeys keys;
   if (!ctx.source_ip.empty()) keys["aws:SourceIp"] = {ctx.source_ip};

@@ -21,6 +21,7 @@
 
 #include "api/common/authorizer.h"
 #include "api/common/directory.h"
+#include "api/common/policy_principal.h"
 #include "iam/cache.h"
 #include "iam/evaluate.h"
 
@@ -58,8 +59,6 @@ class PolicyAuthorizer final : public Authorizer {
   std::map<std::string, std::shared_ptr<const iam::Policy>> parsed_;  // guarded by parsed_mu_
 };
 
-// The engine's view of an API principal.
-iam::Principal ToPolicyPrincipal(const Principal& p);
 // The global condition keys of a call (SPEC §1.3 and the AWS global keys).
 iam::ContextKeys GlobalKeys(const CallContext& ctx);
 

@@ -6,6 +6,8 @@
 // Thread safety: stateless functions.
 #pragma once
 
+#include "api/common/policy_principal.h"
+
 #include <cstddef>
 #include <string>
 #include <string_view>
@@ -21,7 +23,5 @@ namespace elfs::api::iam {
 // checked separately by the caller (its quota depends on the entity).
 ApiResult<void> CheckPolicy(std::string_view document, elfs::iam::PolicyType type);
 
-// The engine's view of a caller.
-elfs::iam::Principal ToEnginePrincipal(const Principal& p);
 
 }  // namespace elfs::api::iam

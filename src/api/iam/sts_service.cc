@@ -145,7 +145,7 @@ ApiResult<void> AssumeRole(Op& op) {
   engine::RequestContext request;
   request.action = "sts:AssumeRole";
   request.resource = *role_arn;
-  request.principal = ToEnginePrincipal(caller);
+  request.principal = ToPolicyPrincipal(caller);
   for (const auto& [k, v] : keys) request.keys[k] = v;
   request.keys["aws:CurrentTime"] = {FormatIso8601(op.ctx.now)};
   request.keys["aws:SecureTransport"] = {op.ctx.secure_transport ? "true" : "false"};
