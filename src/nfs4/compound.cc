@@ -24,7 +24,7 @@ constexpr std::array<OpDescriptor, kMaxOpnum41 + 1> MakeTable() {
   using namespace ops;
   op(OP_ACCESS, "ACCESS", Access, kNeedsFh);
   op(OP_CLOSE, "CLOSE", Close, kNeedsFh);
-  op(OP_COMMIT, "COMMIT", Commit, kNeedsFh | kModifies);
+  op(OP_COMMIT, "COMMIT", Commit, kNeedsFh | kModifies | kAllowedReadOnly);
   op(OP_CREATE, "CREATE", Create, kNeedsFh | kModifies);
   op(OP_DELEGPURGE, "DELEGPURGE", NotSupported, 0);
   op(OP_DELEGRETURN, "DELEGRETURN", NotSupported, kNeedsFh);
@@ -103,6 +103,10 @@ nfsstat4 Admit(const CompoundState& cs, uint32_t index, uint32_t nops, uint32_t 
     }
   }
   if ((d->flags & kNeedsFh) && !cs.has_cfh) return NFS4ERR_NOFILEHANDLE;
+  // No ClientWrite: as a read-only export (knfsd answers EROFS). OPEN
+  // decides for itself (only a create or write access modifies).
+  if (cs.read_only && (d->flags & kModifies) && !(d->flags & kAllowedReadOnly))
+    return NFS4ERR_ROFS;
   return NFS4_OK;
 }
 

@@ -23,13 +23,28 @@
 namespace elfs::nfs4 {
 
 struct CompoundState {
-  CompoundState(Nfs4Server& s, const Export& e) : server(s), exp(e) {}
+  CompoundState(Nfs4Server& s, const Export& e) : server(s), exp(e), root(e.root) {}
 
   Nfs4Server& server;
   const Export& exp;  // the file system this connection (mount target) serves
   uint32_t minorversion = 0;
+  // The identity every operation runs as: already mapped (access point
+  // PosixUser, root squash) before the first operation, see client_access.h.
   authz::Identity who;
   state::ClientPrincipal principal;
+
+  // What the connection's client authorization allows (client_access.h);
+  // the defaults are an unrestricted connection.
+  // No ClientMount (or the access point is unusable): PUTROOTFH, PUTPUBFH
+  // and PUTFH fail with NFS4ERR_ACCESS, so nothing can be reached.
+  bool mount_denied = false;
+  // No ClientWrite: modifying operations fail with NFS4ERR_ROFS.
+  bool read_only = false;
+  // The client's `/`: the export's root, or an access point's root.
+  vfs::Handle root;
+  // Nonzero when jailed in an access point: its root's fileid, put in every
+  // handle given out and required of every handle taken in.
+  uint64_t jail = 0;
 
   bool has_cfh = false, has_sfh = false;
   vfs::Handle cfh, sfh;
@@ -64,7 +79,7 @@ struct CompoundState {
   state::SeqidAdmission seqid_op;
 
   vfs::FileSystem& fs() const { return *exp.fs; }
-  FileHandle current_fh() const { return {exp.id, cfh}; }
+  FileHandle current_fh() const { return {exp.id, cfh, jail}; }
   // 4.1 client id from the session; 0 without one.
   uint64_t session_clientid() const { return session ? session->clientid : 0; }
   void SetCurrentFh(const vfs::Handle& h) {
@@ -97,6 +112,8 @@ enum OpFlags : uint32_t {
   kNoSession41 = 1u << 2,   // 4.1: may be sent outside a session
   kModifies = 1u << 3,      // changes the file system (for read-only mounts)
   kBitmapOnError = 1u << 4, // the result has an (empty) bitmap even on failure (SETATTR4res)
+  kAllowedReadOnly = 1u << 5, // kModifies, yet allowed without ClientWrite (COMMIT: flushes
+                              // only what earlier WRITEs stored)
 };
 
 struct OpDescriptor {

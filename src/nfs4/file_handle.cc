@@ -9,7 +9,9 @@ namespace elfs::nfs4 {
 
 namespace {
 constexpr uint8_t kVersion = 1;
+constexpr uint8_t kVersionJailed = 2;
 constexpr size_t kHeader = 5;
+constexpr size_t kJailSize = 8;
 constexpr size_t kMacSize = 8;
 }  // namespace
 
@@ -28,22 +30,30 @@ void FileHandleCodec::Mac(std::span<const uint8_t> data, uint8_t out[8]) const {
 WireHandle FileHandleCodec::Encode(const FileHandle& fh) const {
   WireHandle w;
   uint8_t* p = w.bytes.data();
-  p[0] = kVersion;
+  p[0] = fh.jail ? kVersionJailed : kVersion;
   p[1] = static_cast<uint8_t>(fh.fs_id >> 24);
   p[2] = static_cast<uint8_t>(fh.fs_id >> 16);
   p[3] = static_cast<uint8_t>(fh.fs_id >> 8);
   p[4] = static_cast<uint8_t>(fh.fs_id);
+  size_t n = kHeader;
+  if (fh.jail) {
+    for (size_t i = 0; i < kJailSize; ++i)
+      p[n + i] = static_cast<uint8_t>(fh.jail >> (8 * (kJailSize - 1 - i)));
+    n += kJailSize;
+  }
   auto hb = fh.handle.bytes();
-  std::memcpy(p + kHeader, hb.data(), hb.size());
-  size_t n = kHeader + hb.size();
+  std::memcpy(p + n, hb.data(), hb.size());
+  n += hb.size();
   Mac({p, n}, p + n);
   w.size = static_cast<uint8_t>(n + kMacSize);
   return w;
 }
 
 Result<FileHandle> FileHandleCodec::Decode(std::span<const uint8_t> wire) const {
-  if (wire.size() < kHeader + kMacSize || wire.size() > kHeader + vfs::Handle::kMaxSize + kMacSize ||
-      wire[0] != kVersion)
+  if (wire.empty() || (wire[0] != kVersion && wire[0] != kVersionJailed))
+    return Err(Errc::kBadHandle, "malformed file handle");
+  const size_t header = wire[0] == kVersionJailed ? kHeader + kJailSize : kHeader;
+  if (wire.size() < header + kMacSize || wire.size() > header + vfs::Handle::kMaxSize + kMacSize)
     return Err(Errc::kBadHandle, "malformed file handle");
   size_t n = wire.size() - kMacSize;
   uint8_t mac[kMacSize];
@@ -54,7 +64,10 @@ Result<FileHandle> FileHandleCodec::Decode(std::span<const uint8_t> wire) const 
   FileHandle fh;
   fh.fs_id = (uint32_t{wire[1]} << 24) | (uint32_t{wire[2]} << 16) | (uint32_t{wire[3]} << 8) |
              uint32_t{wire[4]};
-  fh.handle = vfs::Handle(wire.subspan(kHeader, n - kHeader));
+  for (size_t i = kHeader; i < header; ++i) fh.jail = (fh.jail << 8) | wire[i];
+  // A jailed handle always names a jail (Encode writes version 2 only then).
+  if (header != kHeader && fh.jail == 0) return Err(Errc::kBadHandle, "malformed file handle");
+  fh.handle = vfs::Handle(wire.subspan(header, n - header));
   return fh;
 }
 

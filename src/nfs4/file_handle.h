@@ -5,7 +5,13 @@
 //
 // Layout (RFC 8881 section 4.2.1 leaves it to the server; max NFS4_FHSIZE):
 //   version(1) = 1 | fs_id(4, big-endian) | backend handle | mac(8)
+//   version(1) = 2 | fs_id(4) | jail(8, big-endian) | backend handle | mac(8)
 // mac = first 8 bytes of HMAC-SHA256(key, everything before it).
+// Version 2 is a handle given out through an access point: `jail` is the
+// fileid of the access point's root directory, so a connection jailed there
+// accepts only handles it (or another client of the same root) was given,
+// and refuses handles from outside — guessed handles fail the MAC, and a
+// handle from an unjailed mount or another access point has another jail.
 //
 // Thread safety: FileHandleCodec is immutable after construction.
 #pragma once
@@ -23,6 +29,9 @@ namespace elfs::nfs4 {
 struct FileHandle {
   uint32_t fs_id = 0;
   vfs::Handle handle;
+  // The access point root's fileid this handle was given out under; 0 for
+  // a handle of an unjailed mount (encoded as version 1).
+  uint64_t jail = 0;
   friend bool operator==(const FileHandle&, const FileHandle&) = default;
 };
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <optional>
 
+#include "nfs4/client_access.h"
 #include "nfs4/compound.h"
 #include "rpc/wire.h"
 
@@ -14,19 +15,46 @@ constexpr uint32_t kNobody = 65534;
 constexpr uint32_t kProcCompound = 1;
 }  // namespace
 
+authz::ConnectionFacts Nfs4Program::FactsOf(const rpc::CallContext& ctx) const {
+  authz::ConnectionFacts f;
+  f.file_system_id = exp_.name;
+  if (!ctx.connection) return f;  // no transport: anonymous, plain
+  boost::asio::ip::address a = ctx.connection->remote().address();
+  // A dual-stack listener sees IPv4 clients as ::ffff:a.b.c.d; policies
+  // name them as IPv4.
+  if (a.is_v6() && a.to_v6().is_v4_mapped())
+    a = boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, a.to_v6());
+  f.source_ip = a.to_string();
+  rpc::TransportSecurity sec = ctx.connection->security();
+  f.tls = sec.tls;
+  f.access_key_id = std::move(sec.access_key_id);
+  f.session_token = std::move(sec.session_token);
+  f.access_point_id = std::move(sec.access_point_id);
+  f.certificate_file_system_id = std::move(sec.file_system_id);
+  return f;
+}
+
 rpc::AcceptStat Nfs4Program::Call(rpc::CallContext& ctx, xdr::XdrDecoder& args,
                                   xdr::XdrEncoder& reply) {
   if (ctx.proc != kProcCompound) return rpc::AcceptStat::kProcUnavail;
   CompoundState cs(server_, exp_);
+  authz::Identity caller;
   if (ctx.flavor == rpc::kAuthSys) {
-    cs.who.uid = ctx.sys.uid;
-    cs.who.gid = ctx.sys.gid;
-    cs.who.groups = ctx.sys.gids;
+    caller.uid = ctx.sys.uid;
+    caller.gid = ctx.sys.gid;
+    caller.groups = ctx.sys.gids;
     cs.principal = {rpc::kAuthSys, ctx.sys.uid, ctx.sys.machine_name};
   } else {
-    cs.who.uid = kNobody;
-    cs.who.gid = kNobody;
+    caller.uid = kNobody;
+    caller.gid = kNobody;
     cs.principal = {ctx.flavor, kNobody, {}};
+  }
+  cs.who = caller;
+  // The connection context (SPEC section 5): the connection's client
+  // authorization, looked up (computed once, then cached) and applied
+  // before the first operation.
+  if (authz::ClientAuthorizer* authorizer = server_.authorizer()) {
+    ApplyClientDecision(cs, *authorizer->ForConnection(FactsOf(ctx)), caller);
   }
   // NFSv4.0 retransmissions of non-idempotent calls get their first reply
   // (see drc.h).

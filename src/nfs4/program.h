@@ -1,10 +1,13 @@
 // Nfs4Program: the NFS program (100003, version 4) of one listener, i.e. one
 // mount target serving one export. Decodes nothing itself: procedure 1
-// (COMPOUND) goes to ProcessCompound with a fresh CompoundState.
+// (COMPOUND) goes to ProcessCompound with a fresh CompoundState, after the
+// connection's client authorization (the server's ClientAuthorizer, if any)
+// has mapped the caller's identity and set what the connection may do.
 //
 // Thread safety: Call() runs concurrently on worker threads.
 #pragma once
 
+#include "authz/client_authorizer.h"
 #include "nfs4/server.h"
 #include "rpc/program.h"
 
@@ -22,6 +25,9 @@ class Nfs4Program final : public rpc::Program {
                        xdr::XdrEncoder& reply) override;
 
  private:
+  // What the connection tells of the client (address, TLS identity).
+  authz::ConnectionFacts FactsOf(const rpc::CallContext& ctx) const;
+
   Nfs4Server& server_;
   const Export& exp_;
 };

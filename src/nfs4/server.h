@@ -14,9 +14,11 @@
 #include <string>
 #include <vector>
 
+#include "authz/client_authorizer.h"
 #include "common/clock.h"
 #include "common/random.h"
 #include "common/status.h"
+#include "nfs4/client_access.h"
 #include "nfs4/drc.h"
 #include "nfs4/file_handle.h"
 #include "nfs4/state/state_manager.h"
@@ -41,6 +43,10 @@ struct Nfs4Options {
   // the server must remember which clients may reclaim). Not owned; null
   // keeps them in memory only.
   store::Store* store = nullptr;
+  // Client authorization (IAM decisions per connection, root squash, access
+  // points). Not owned; null serves every client without IAM checks, as
+  // AUTH_SYS sends it (the unit tests of the protocol, embedded use).
+  authz::ClientAuthorizer* authorizer = nullptr;
 };
 
 class Nfs4Server {
@@ -58,6 +64,8 @@ class Nfs4Server {
   state::StateManager& state() { return state_; }
   const FileHandleCodec& fh_codec() const { return fh_codec_; }
   DuplicateRequestCache& drc() { return drc_; }
+  authz::ClientAuthorizer* authorizer() const { return options_.authorizer; }
+  AccessPointRoots& access_point_roots() { return ap_roots_; }
   // Changes on every start, so clients detect lost unstable writes
   // (RFC 8881 section 18.32.3).
   const std::array<uint8_t, 8>& write_verifier() const { return write_verifier_; }
@@ -73,6 +81,7 @@ class Nfs4Server {
   FileHandleCodec fh_codec_;
   std::array<uint8_t, 8> write_verifier_{};
   DuplicateRequestCache drc_;
+  AccessPointRoots ap_roots_;
   mutable std::mutex exports_mu_;
   std::vector<std::unique_ptr<Export>> exports_;  // guarded by exports_mu_
   std::vector<std::unique_ptr<Export>> removed_;  // guarded by exports_mu_

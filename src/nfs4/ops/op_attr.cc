@@ -91,7 +91,11 @@ nfsstat4 Access(CompoundState& cs, xdr::XdrDecoder& args, xdr::XdrEncoder& res) 
   auto attr = CurrentAttr(cs);
   if (!attr) return ToStat(attr.error());
   res.U32(authz::Nfs4AccessSupported(attr->type, requested));
-  res.U32(authz::Nfs4Access(cs.who, *attr, requested));
+  uint32_t granted = authz::Nfs4Access(cs.who, *attr, requested);
+  // Without ClientWrite nothing may be changed, whatever the mode bits say.
+  if (cs.read_only)
+    granted &= ~(authz::kAccess4Modify | authz::kAccess4Extend | authz::kAccess4Delete);
+  res.U32(granted);
   return NFS4_OK;
 }
 

@@ -12,13 +12,17 @@ void ClearCurrentStateid(CompoundState& cs) { cs.has_cstateid = false; }
 nfsstat4 PutFh(CompoundState& cs, xdr::XdrDecoder& args, xdr::XdrEncoder& res) {
   vfs::Handle h;
   if (nfsstat4 s = DecodeFh(cs, args, h); s != NFS4_OK) return s;
+  if (cs.mount_denied) return NFS4ERR_ACCESS;
   cs.SetCurrentFh(h);
   ClearCurrentStateid(cs);
   return NFS4_OK;
 }
 
+// Without ClientMount this is where a mount fails: the Linux client maps
+// NFS4ERR_ACCESS on its root lookup to EPERM, "access denied by server".
 nfsstat4 PutRootFh(CompoundState& cs, xdr::XdrDecoder& args, xdr::XdrEncoder& res) {
-  cs.SetCurrentFh(cs.exp.root);
+  if (cs.mount_denied) return NFS4ERR_ACCESS;
+  cs.SetCurrentFh(cs.root);
   ClearCurrentStateid(cs);
   return NFS4_OK;
 }
@@ -69,8 +73,9 @@ nfsstat4 LookupP(CompoundState& cs, xdr::XdrDecoder& args, xdr::XdrEncoder& res)
   auto dir = CurrentAttr(cs);
   if (!dir) return ToStat(dir.error());
   if (nfsstat4 s = RequireDir(*dir); s != NFS4_OK) return s;
-  // RFC 8881 section 18.14.3: the root has no parent to go to.
-  if (cs.cfh == cs.exp.root) return NFS4ERR_NOENT;
+  // RFC 8881 section 18.14.3: the root has no parent to go to. For an
+  // access point that is its root directory: the jail's floor.
+  if (cs.cfh == cs.root) return NFS4ERR_NOENT;
   if (Status s = authz::MayLookup(cs.who, *dir); !s.ok()) return ToStat(s);
   auto e = cs.fs().LookupParent(cs.cfh);
   if (!e) return ToStat(e.error());

@@ -145,6 +145,10 @@ nfsstat4 OpenAdmitted(CompoundState& cs, const OpenArgs& a, nfsstat4 st, uint64_
   if (access == 0 || access > OPEN4_SHARE_ACCESS_BOTH || a.share_deny > OPEN4_SHARE_DENY_BOTH ||
       (cs.minorversion == 0 && (a.share_access & OPEN4_SHARE_ACCESS_WANT_DELEG_MASK)))
     return NFS4ERR_INVAL;
+  // Without ClientWrite (a read-only export to knfsd): no create, no open
+  // for writing.
+  if (cs.read_only && (a.opentype == OPEN4_CREATE || (access & OPEN4_SHARE_ACCESS_WRITE)))
+    return NFS4ERR_ROFS;
 
   // After a restart, the grace period: reclaims from clients that held
   // state before it, and nothing new (RFC 8881 sections 8.4.2, 18.51.3;

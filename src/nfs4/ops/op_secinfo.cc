@@ -35,7 +35,7 @@ nfsstat4 SecInfoNoName(CompoundState& cs, xdr::XdrDecoder& args, xdr::XdrEncoder
     auto attr = CurrentAttr(cs);
     if (!attr) return ToStat(attr.error());
     if (attr->type != vfs::FileType::kDirectory) return NFS4ERR_NOTDIR;
-    if (cs.cfh == cs.exp.root) return NFS4ERR_NOENT;
+    if (cs.cfh == cs.root) return NFS4ERR_NOENT;
   } else if (style != SECINFO_STYLE4_CURRENT_FH) {
     return NFS4ERR_INVAL;
   }

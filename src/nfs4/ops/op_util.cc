@@ -11,6 +11,9 @@ nfsstat4 DecodeFh(CompoundState& cs, xdr::XdrDecoder& args, vfs::Handle& out) {
   if (!fh) return NFS4ERR_BADHANDLE;
   // A handle of another file system is not served by this mount target.
   if (fh->fs_id != cs.exp.id) return NFS4ERR_STALE;
+  // A connection jailed in an access point takes only handles given out
+  // under the same root: anything else is outside its file system.
+  if (cs.jail != 0 && fh->jail != cs.jail) return NFS4ERR_STALE;
   out = fh->handle;
   return NFS4_OK;
 }
@@ -57,7 +60,7 @@ AttrSource MakeAttrSource(CompoundState& cs, const vfs::Attr& attr, const WireHa
 void EncodeAttrs(CompoundState& cs, xdr::XdrEncoder& res, const Bitmap& requested,
                  const vfs::Handle& h, const vfs::Attr& attr) {
   WireHandle wire;
-  if (requested.Has(FATTR4_FILEHANDLE)) wire = cs.server.fh_codec().Encode({cs.exp.id, h});
+  if (requested.Has(FATTR4_FILEHANDLE)) wire = cs.server.fh_codec().Encode({cs.exp.id, h, cs.jail});
   EncodeFattr(res, requested, MakeAttrSource(cs, attr, wire));
 }
 
