@@ -17,12 +17,13 @@ bool NamesAccessPoint(std::string_view value) {
 
 Tags Merged(const Tags& old, const Tags& added) {
   Tags out = old;
-  for (const auto& [k, v] : added) {
-    auto it = std::find_if(out.begin(), out.end(), [&](const auto& t) { return t.first == k; });
+  for (const auto& tag : added) {
+    auto it =
+        std::find_if(out.begin(), out.end(), [&](const auto& t) { return t.first == tag.first; });
     if (it != out.end()) {
-      it->second = v;
+      it->second = tag.second;
     } else {
-      out.emplace_back(k, v);
+      out.emplace_back(tag.first, tag.second);
     }
   }
   return out;
