@@ -601,6 +601,35 @@ class Cli(ApiTestCase):
         self.assertIn("ValidationException", err)
 
 
+class Https(unittest.TestCase):
+    def test_api_over_tls_with_elfs_ca(self):
+        server = Elfsd(ELFSD, tls=True)
+        self.addCleanup(server.cleanup)
+        server.start()
+        self.assertTrue(server.endpoint.startswith("https://"))
+        fs = server.client("efs").create_file_system(CreationToken="tls-1")
+        self.assertRegex(fs["FileSystemId"], r"^fs-[0-9a-f]{17}$")
+        _, out, _ = server.cli("sts", "get-caller-identity")
+        self.assertTrue(json.loads(out)["Arn"].endswith(":root"))
+        # Over TLS the caller is on a secure transport: a policy can require it.
+        iam = server.client("iam")
+        iam.create_user(UserName="tls-only")
+        iam.put_user_policy(UserName="tls-only", PolicyName="p", PolicyDocument=json.dumps({
+            "Version": "2012-10-17", "Statement": [{
+                "Effect": "Allow", "Action": "elasticfilesystem:DescribeFileSystems", "Resource": "*",
+                "Condition": {"Bool": {"aws:SecureTransport": "true"}}}]}))
+        k = iam.create_access_key(UserName="tls-only")["AccessKey"]
+        names = [f["FileSystemId"] for f in server.client("efs", k["AccessKeyId"], k["SecretAccessKey"])
+                 .describe_file_systems()["FileSystems"]]
+        self.assertIn(fs["FileSystemId"], names)
+        # Plain HTTP to the TLS port gets no answer.
+        with self.assertRaises(Exception):
+            urllib.request.urlopen(f"http://127.0.0.1:{server.api_port}/", timeout=5).read()
+        with open(os.path.join(server.data_dir, "secrets", "ca.key")) as f:
+            self.assertIn("PRIVATE KEY", f.read())
+        self.assertEqual(os.stat(os.path.join(server.data_dir, "secrets", "ca.key")).st_mode & 0o777, 0o600)
+
+
 class Restart(unittest.TestCase):
     def test_state_survives_kill_9(self):
         server = Elfsd(ELFSD)

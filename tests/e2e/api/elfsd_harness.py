@@ -28,12 +28,13 @@ def free_port():
 
 
 class Elfsd:
-    def __init__(self, binary, data_dir=None, extra_args=()):
+    def __init__(self, binary, data_dir=None, extra_args=(), tls=False):
         self.binary = binary
         self.owned_dir = data_dir is None
         self.data_dir = data_dir or tempfile.mkdtemp(prefix="elfs-api-")
         self.nfs_port = free_port()
-        self.extra_args = list(extra_args)
+        self.tls = tls
+        self.extra_args = list(extra_args) + (["--api-tls"] if tls else [])
         self.proc = None
         self.api_port = None
         self.log_path = os.path.join(self.data_dir, "elfsd.log")
@@ -53,10 +54,11 @@ class Elfsd:
             with open(self.log_path, "rb") as f:
                 f.seek(offset)
                 text = f.read().decode(errors="replace")
-            marker = "API at http://127.0.0.1:"
+            scheme = "https" if self.tls else "http"
+            marker = f"API at {scheme}://127.0.0.1:"
             if marker in text:
                 self.api_port = int(text.rsplit(marker, 1)[1].split(",")[0])
-                self.endpoint = f"http://127.0.0.1:{self.api_port}"
+                self.endpoint = f"{scheme}://127.0.0.1:{self.api_port}"
                 return
             if self.proc.poll() is not None:
                 raise RuntimeError("elfsd exited:\n" + text)
@@ -89,6 +91,7 @@ class Elfsd:
         return boto3.client(
             service, endpoint_url=self.endpoint, region_name=REGION,
             aws_access_key_id=key, aws_secret_access_key=secret, aws_session_token=token,
+            verify=self.ca_bundle() if self.tls else None,
             config=botocore.config.Config(retries={"max_attempts": 1}))
 
     def cli(self, *args, key=None, secret=None, token=None, check=True):
@@ -101,11 +104,16 @@ class Elfsd:
         env.pop("AWS_SESSION_TOKEN", None)
         if token:
             env["AWS_SESSION_TOKEN"] = token
-        p = subprocess.run(["aws", "--endpoint-url", self.endpoint, "--output", "json"] + list(args),
+        tls = ["--ca-bundle", self.ca_bundle()] if self.tls else []
+        p = subprocess.run(["aws", "--endpoint-url", self.endpoint, "--output", "json"] + tls + list(args),
                            env=env, capture_output=True, text=True, timeout=120)
         if check and p.returncode != 0:
             raise AssertionError(f"aws {' '.join(args)} failed ({p.returncode}): {p.stderr}")
         return p.returncode, p.stdout, p.stderr
+
+    def ca_bundle(self):
+        """elfs's CA certificate: what a client trusts for --api-tls."""
+        return os.path.join(self.data_dir, "ca.pem")
 
     def audit_lines(self):
         import json
