@@ -596,6 +596,27 @@ class Cli(ApiTestCase):
         self.assertTrue(json.loads(out)["Arn"].endswith(":root"))
         _, out, _ = self.server.cli("ec2", "describe-subnets")
         self.assertGreaterEqual(len(json.loads(out)["Subnets"]), 3)
+        # The policy simulator through the CLI, as an administrator would ask it.
+        self.server.cli("iam", "put-user-policy", "--user-name", "cli-user", "--policy-name", "mount",
+                        "--policy-document", json.dumps({"Version": "2012-10-17", "Statement": [{
+                            "Sid": "MountOnly", "Effect": "Allow", "Action": "elasticfilesystem:ClientMount",
+                            "Resource": fs["FileSystemArn"]}]}))
+        _, out, _ = self.server.cli("iam", "get-user", "--user-name", "cli-user")
+        user_arn = json.loads(out)["User"]["Arn"]
+        _, out, _ = self.server.cli("iam", "simulate-principal-policy", "--policy-source-arn", user_arn,
+                                    "--action-names", "elasticfilesystem:ClientMount", "elasticfilesystem:ClientWrite",
+                                    "--resource-arns", fs["FileSystemArn"])
+        results = {r["EvalActionName"]: r for r in json.loads(out)["EvaluationResults"]}
+        self.assertEqual(results["elasticfilesystem:ClientMount"]["EvalDecision"], "allowed")
+        self.assertEqual(results["elasticfilesystem:ClientWrite"]["EvalDecision"], "implicitDeny")
+        self.assertEqual(results["elasticfilesystem:ClientMount"]["MatchedStatements"][0]["SourcePolicyId"], "mount")
+        # The lockout check through the CLI.
+        deny_all = json.dumps({"Version": "2012-10-17", "Statement": [{
+            "Effect": "Deny", "Principal": {"AWS": "*"}, "Action": "elasticfilesystem:*", "Resource": fs["FileSystemArn"]}]})
+        code, _, err = self.server.cli("efs", "put-file-system-policy", "--file-system-id", fs["FileSystemId"],
+                                       "--policy", deny_all, check=False)
+        self.assertNotEqual(code, 0)
+        self.assertIn("InvalidPolicyException", err)
         code, _, err = self.server.cli("efs", "describe-file-systems", "--file-system-id", "fs-nothere", check=False)
         self.assertNotEqual(code, 0)
         self.assertIn("ValidationException", err)
