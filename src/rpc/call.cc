@@ -92,8 +92,9 @@ HeaderResult DecodeCallHeader(std::span<const uint8_t> record, CallContext& ctx)
       }
       break;
     default:
-      // RPCSEC_GSS, AUTH_DH, AUTH_TLS (RFC 9289, until TLS lands), ...: the
-      // client may retry with a flavor we accept.
+      // RPCSEC_GSS, AUTH_DH, ...: the client may retry with a flavor we
+      // accept. AUTH_TLS is flagged: ProcessRecord may answer it.
+      r.auth_tls = cred_flavor == kAuthTls;
       r.auth = AuthStat::kTooWeak;
       return r;
   }
@@ -103,7 +104,7 @@ HeaderResult DecodeCallHeader(std::span<const uint8_t> record, CallContext& ctx)
 }
 
 Disposition ProcessRecord(std::span<const uint8_t> record, const ProgramTable& programs,
-                          CallContext& ctx, xdr::Buffer& reply) {
+                          CallContext& ctx, xdr::Buffer& reply, bool starttls_allowed) {
   reply.clear();
   xdr::XdrEncoder out(reply);
   HeaderResult h = DecodeCallHeader(record, ctx);
@@ -119,6 +120,14 @@ Disposition ProcessRecord(std::span<const uint8_t> record, const ProgramTable& p
       EncodeRpcMismatchReply(h.xid, out);
       return {Action::kSend};
     case HeaderStatus::kAuthError:
+      if (h.auth_tls && starttls_allowed && ctx.proc == 0) {
+        // RFC 9289 §4.1: the probe is a NULL call of a program we serve.
+        const Program* p = programs.Find(ctx.prog);
+        if (p != nullptr && ctx.vers >= p->min_version() && ctx.vers <= p->max_version()) {
+          EncodeStartTlsReply(h.xid, out);
+          return {Action::kStartTls};
+        }
+      }
       EncodeAuthErrorReply(h.xid, h.auth, out);
       return {Action::kSend};
     case HeaderStatus::kCall:

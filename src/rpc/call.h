@@ -32,6 +32,7 @@ struct HeaderResult {
   uint32_t xid = 0;
   AuthStat auth = AuthStat::kOk;
   size_t args_offset = 0;  // kCall only: where the procedure's arguments start
+  bool auth_tls = false;   // kAuthError from an AUTH_TLS credential (RFC 9289 probe)
 };
 
 // Decodes the header of one record. Resets ctx.xid, prog, vers, proc,
@@ -48,6 +49,8 @@ enum class Action {
   kDispatch,  // run RunCall(*program, ...) on a worker
   kIgnore,    // nothing to send (a REPLY message)
   kClose,     // unanswerable: close the connection
+  kStartTls,  // `reply` holds the STARTTLS answer; once it is written, the
+              // TLS handshake begins (RFC 9289 §4.1)
 };
 
 struct Disposition {
@@ -60,9 +63,12 @@ struct Disposition {
 // rpcvers, then authentication, then program, version, procedure. NULL
 // (procedure 0, RFC 5531 §12.1) of any registered program and version is
 // answered here with an empty SUCCESS and never reaches the program.
-// `reply` is cleared first.
+// `reply` is cleared first. With `starttls_allowed` (a plain connection on a
+// listener that serves TLS), a NULL call with AUTH_TLS credentials to a
+// registered program and version is answered with the STARTTLS verifier
+// (kStartTls); otherwise AUTH_TLS is AUTH_TOOWEAK like any other flavor.
 Disposition ProcessRecord(std::span<const uint8_t> record, const ProgramTable& programs,
-                          CallContext& ctx, xdr::Buffer& reply);
+                          CallContext& ctx, xdr::Buffer& reply, bool starttls_allowed = false);
 
 // Runs one call: writes the accepted-reply prefix and SUCCESS, calls the
 // program, and replaces what it wrote by the error reply it asked for (or

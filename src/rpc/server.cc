@@ -17,6 +17,8 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
 #include <spdlog/spdlog.h>
 
 #include "rpc/call.h"
@@ -63,7 +65,8 @@ class ServerCore {
   ~ServerCore();
 
   Result<tcp::endpoint> Listen(const tcp::endpoint& at, std::shared_ptr<ProgramTable> programs,
-                               std::function<bool(const Connection&)> filter);
+                               std::function<bool(const Connection&)> filter,
+                               std::shared_ptr<const TlsOptions> tls);
   Status Unlisten(const tcp::endpoint& bound);
   void Start();
   void Stop();
@@ -83,6 +86,7 @@ class ServerCore {
     asio::steady_timer retry;  // after accept errors such as EMFILE
     std::shared_ptr<ProgramTable> programs;
     std::function<bool(const Connection&)> filter;
+    std::shared_ptr<const TlsOptions> tls;  // null: plain RPC only
     std::string name;
   };
 
@@ -114,7 +118,7 @@ class ServerConnection final : public Transport,
                                public std::enable_shared_from_this<ServerConnection> {
  public:
   ServerConnection(ServerCore& core, tcp::socket socket, std::shared_ptr<ProgramTable> programs,
-                   std::shared_ptr<Connection> conn);
+                   std::shared_ptr<Connection> conn, std::shared_ptr<const TlsOptions> tls);
   ~ServerConnection();
 
   // Begins reading (posts to the strand).
@@ -147,6 +151,13 @@ class ServerConnection final : public Transport,
   void OnWrite(error_code ec);
   void OnCallDone(CallSlot* slot);
   void CloseNow(const char* why);
+  // TLS (strand only): peek the first byte, wait for the STARTTLS reply to
+  // go out, handshake with a deadline, then authenticate the peer.
+  void Peek();
+  void OnPeek(error_code ec, size_t n);
+  void MaybeStartTls();
+  void StartHandshake(bool starttls);
+  void OnHandshake(error_code ec);
   bool Paused() const {
     return inflight_ >= max_inflight_ || queued_bytes_ > max_queued_bytes_;
   }
@@ -160,6 +171,7 @@ class ServerConnection final : public Transport,
   const Stream::executor_type executor_;
   const std::shared_ptr<ProgramTable> programs_;
   const std::shared_ptr<Connection> conn_;
+  const std::shared_ptr<const TlsOptions> tls_;  // null: plain only
   const std::string peer_;  // for logs
   const size_t max_inflight_, max_queued_bytes_;
 
@@ -173,6 +185,12 @@ class ServerConnection final : public Transport,
   std::vector<CallSlot*> free_;
   std::vector<CallSlot*> write_queue_, write_batch_;
   std::vector<asio::const_buffer> write_bufs_;
+
+  // While not kNone, no record is read or handled.
+  enum class TlsState : uint8_t { kNone, kPeeking, kAwaitFlush, kHandshaking };
+  TlsState tls_state_ = TlsState::kNone;
+  bool starttls_ = false;  // the handshake follows an RFC 9289 probe
+  std::optional<asio::steady_timer> handshake_timer_;
 };
 
 // ---------------------------------------------------------------------------
@@ -180,12 +198,14 @@ class ServerConnection final : public Transport,
 
 ServerConnection::ServerConnection(ServerCore& core, tcp::socket socket,
                                    std::shared_ptr<ProgramTable> programs,
-                                   std::shared_ptr<Connection> conn)
+                                   std::shared_ptr<Connection> conn,
+                                   std::shared_ptr<const TlsOptions> tls)
     : core_(core),
       stream_(std::move(socket)),
       executor_(stream_.get_executor()),
       programs_(std::move(programs)),
       conn_(std::move(conn)),
+      tls_(std::move(tls)),
       peer_(ToString(conn_->remote())),
       max_inflight_(std::max<size_t>(1, core.options().max_inflight_per_connection)),
       max_queued_bytes_(core.options().max_queued_reply_bytes),
@@ -207,7 +227,115 @@ ServerConnection::~ServerConnection() {
 }
 
 void ServerConnection::Start() {
-  asio::post(executor_, [self = shared_from_this()] { self->Pump(); });
+  asio::post(executor_, [self = shared_from_this()] {
+    if (self->tls_ && self->tls_->first_byte) {
+      self->Peek();
+    } else {
+      self->Pump();
+    }
+  });
+}
+
+void ServerConnection::Peek() {
+  if (!CheckOpen()) return;
+  tls_state_ = TlsState::kPeeking;
+  stream_.AsyncPeekByte(
+      [self = shared_from_this()](error_code ec, size_t n) { self->OnPeek(ec, n); });
+}
+
+void ServerConnection::OnPeek(error_code ec, size_t n) {
+  tls_state_ = TlsState::kNone;
+  if (!CheckOpen()) return;
+  if (ec || n == 0) {
+    CloseNow(ec && ec != asio::error::eof ? "read error" : "peer closed");
+    return;
+  }
+  // 0x16: a TLS handshake record (ClientHello); anything else is a record
+  // mark, and the byte is still in the socket for the plain path.
+  if (stream_.peeked_byte() == kTlsHandshakeByte) {
+    StartHandshake(/*starttls=*/false);
+    return;
+  }
+  Pump();
+}
+
+void ServerConnection::MaybeStartTls() {
+  // The STARTTLS reply, and any earlier reply, still go out in the clear.
+  if (inflight_ != 0 || writing_) return;
+  // RFC 9289 §4.1: the client starts the handshake only after the reply;
+  // RPC bytes sent in between would be read as TLS, or lost.
+  if (rbeg_ != rend_ || parser_.mid_record() || parser_.record_ready() || reading_ || eof_) {
+    spdlog::warn("rpc: conn {} from {}: data after STARTTLS before the handshake; closing",
+                 conn_->id(), peer_);
+    CloseNow("data after STARTTLS");
+    return;
+  }
+  StartHandshake(/*starttls=*/true);
+}
+
+void ServerConnection::StartHandshake(bool starttls) {
+  tls_state_ = TlsState::kHandshaking;
+  starttls_ = starttls;
+  stream_.StartTls(tls_->context);
+  handshake_timer_.emplace(executor_);
+  handshake_timer_->expires_after(tls_->handshake_timeout);
+  handshake_timer_->async_wait([self = shared_from_this()](error_code ec) {
+    if (ec || self->closed_ || self->tls_state_ != TlsState::kHandshaking) return;
+    spdlog::info("rpc: conn {} from {}: TLS handshake not finished in {} ms; closing",
+                 self->conn_->id(), self->peer_, self->tls_->handshake_timeout.count());
+    self->CloseNow("TLS handshake timeout");
+  });
+  stream_.AsyncHandshake([self = shared_from_this()](error_code ec) { self->OnHandshake(ec); });
+}
+
+void ServerConnection::OnHandshake(error_code ec) {
+  if (handshake_timer_) handshake_timer_->cancel();
+  if (!CheckOpen()) return;
+  if (ec) {
+    spdlog::info("rpc: conn {} from {}: TLS handshake failed: {}", conn_->id(), peer_,
+                 ec.message());
+    CloseNow("TLS handshake failed");
+    return;
+  }
+  SSL* ssl = stream_.tls()->native_handle();
+  std::vector<uint8_t> der;
+  if (X509* cert = SSL_get0_peer_certificate(ssl)) {
+    int len = i2d_X509(cert, nullptr);
+    if (len > 0) {
+      der.resize(static_cast<size_t>(len));
+      uint8_t* p = der.data();
+      i2d_X509(cert, &p);
+    }
+  }
+  TlsPeer peer;
+  peer.certificate_der = der;
+  peer.protocol = SSL_get_version(ssl);
+  peer.cipher = SSL_get_cipher_name(ssl);
+  peer.starttls = starttls_;
+  TransportSecurity security;
+  if (tls_->authenticate) {
+    Result<TransportSecurity> r = Err(Errc::kInternal, "authenticate threw");
+    try {
+      r = tls_->authenticate(*conn_, peer);
+    } catch (const std::exception& e) {
+      spdlog::error("rpc: conn {}: TLS authenticate threw: {}", conn_->id(), e.what());
+    } catch (...) {
+      spdlog::error("rpc: conn {}: TLS authenticate threw", conn_->id());
+    }
+    if (!r) {
+      spdlog::info("rpc: conn {} from {}: TLS peer refused: {}", conn_->id(), peer_,
+                   r.error().message());
+      CloseNow("TLS peer refused");
+      return;
+    }
+    security = std::move(*r);
+  }
+  security.tls = true;
+  spdlog::debug("rpc: conn {} from {}: {} {}{}", conn_->id(), peer_, peer.protocol, peer.cipher,
+                starttls_ ? " (STARTTLS)" : "");
+  conn_->SetSecurity(std::move(security));
+  tls_state_ = TlsState::kNone;
+  Pump();
 }
 
 bool ServerConnection::CheckOpen() {
@@ -220,7 +348,7 @@ bool ServerConnection::CheckOpen() {
 }
 
 void ServerConnection::Pump() {
-  while (CheckOpen()) {
+  while (tls_state_ == TlsState::kNone && CheckOpen()) {
     if (parser_.record_ready()) {
       if (Paused()) break;
       HandleRecord();
@@ -240,6 +368,11 @@ void ServerConnection::Pump() {
     break;
   }
   if (closed_) return;
+  if (tls_state_ == TlsState::kAwaitFlush) {
+    MaybeStartTls();
+    return;
+  }
+  if (tls_state_ != TlsState::kNone) return;
   if (eof_) {
     // Half-closed by the peer: answer what was received, then close.
     if (inflight_ == 0 && !parser_.record_ready() && rbeg_ == rend_) {
@@ -299,8 +432,14 @@ void ServerConnection::HandleRecord() {
   CallSlot* slot = AcquireSlot();
   parser_.TakeRecord(slot->request);
   std::span<const uint8_t> record(slot->request.data(), slot->request.size());
-  Disposition d = ProcessRecord(record, *programs_, slot->ctx, slot->reply);
+  const bool starttls_allowed = tls_ != nullptr && tls_->starttls && !stream_.is_tls();
+  Disposition d = ProcessRecord(record, *programs_, slot->ctx, slot->reply, starttls_allowed);
   switch (d.action) {
+    case Action::kStartTls:
+      spdlog::debug("rpc: conn {} xid {:#x}: STARTTLS", conn_->id(), slot->ctx.xid);
+      QueueReply(slot);
+      tls_state_ = TlsState::kAwaitFlush;
+      return;
     case Action::kSend:
       spdlog::debug("rpc: conn {} xid {:#x}: answered by the server", conn_->id(),
                     slot->ctx.xid);
@@ -407,6 +546,7 @@ void ServerConnection::CloseNow(const char* why) {
   if (closed_) return;
   closed_ = true;
   conn_->MarkClosed();
+  if (handshake_timer_) handshake_timer_->cancel();
   stream_.Close();
   for (CallSlot* s : write_queue_) {
     queued_bytes_ -= s->reply.size() + 4;
@@ -473,8 +613,12 @@ ServerCore::~ServerCore() {
 
 Result<tcp::endpoint> ServerCore::Listen(const tcp::endpoint& at,
                                          std::shared_ptr<ProgramTable> programs,
-                                         std::function<bool(const Connection&)> filter) {
+                                         std::function<bool(const Connection&)> filter,
+                                         std::shared_ptr<const TlsOptions> tls) {
   if (programs == nullptr) return Err(Errc::kInvalid, "Listen: no program table");
+  if (tls != nullptr && tls->context == nullptr) {
+    return Err(Errc::kInvalid, "Listen: TLS options without a context");
+  }
   {
     std::lock_guard lock(mu_);
     if (stopped_) return Err(Errc::kUnavailable, "Listen: server stopped");
@@ -482,6 +626,7 @@ Result<tcp::endpoint> ServerCore::Listen(const tcp::endpoint& at,
   auto l = std::make_shared<Listener>(*io_);
   l->programs = std::move(programs);
   l->filter = std::move(filter);
+  l->tls = std::move(tls);
   error_code ec;
   auto fail = [&](const char* what) {
     Errc code = ec == asio::error::address_in_use   ? Errc::kBusy
@@ -564,7 +709,8 @@ void ServerCore::OnAccept(const std::shared_ptr<Listener>& l, error_code ec, Soc
   // Replies are whole records written at once: Nagle only adds latency.
   socket.set_option(tcp::no_delay(true), e1);
   socket.set_option(asio::socket_base::keep_alive(true), e1);
-  auto transport = std::make_shared<ServerConnection>(*this, std::move(socket), l->programs, conn);
+  auto transport = std::make_shared<ServerConnection>(*this, std::move(socket), l->programs, conn,
+                                                      l->tls);
   bool registered = false;
   {
     std::lock_guard lock(mu_);
@@ -704,8 +850,9 @@ RpcServer::~RpcServer() = default;
 
 Result<tcp::endpoint> RpcServer::Listen(const tcp::endpoint& at,
                                         std::shared_ptr<ProgramTable> programs,
-                                        std::function<bool(const Connection&)> accept_filter) {
-  return core_->Listen(at, std::move(programs), std::move(accept_filter));
+                                        std::function<bool(const Connection&)> accept_filter,
+                                        std::shared_ptr<const TlsOptions> tls) {
+  return core_->Listen(at, std::move(programs), std::move(accept_filter), std::move(tls));
 }
 
 Status RpcServer::Unlisten(const tcp::endpoint& bound) { return core_->Unlisten(bound); }

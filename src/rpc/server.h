@@ -25,6 +25,7 @@
 #include "common/status.h"
 #include "rpc/connection.h"
 #include "rpc/program.h"
+#include "rpc/tls.h"
 
 namespace elfs::rpc {
 
@@ -62,12 +63,15 @@ class RpcServer {
   // accept_filter (may be empty) runs on an I/O thread at accept time with
   // the connection's real remote/local endpoints, before any byte is read;
   // returning false (or throwing) closes the connection. Usable before or
-  // after Start(); fails after Stop(). Errors: kBusy (address in use),
-  // kPerm (privileged port), kIo (other socket errors), kUnavailable
-  // (stopped).
+  // after Start(); fails after Stop(). `tls` (may be null: plain RPC only)
+  // makes the listener serve TLS too, from the first byte and/or after an
+  // RFC 9289 STARTTLS (rpc/tls.h). Errors: kBusy (address in use), kPerm
+  // (privileged port), kIo (other socket errors), kUnavailable (stopped),
+  // kInvalid (no program table, or tls without a context).
   Result<boost::asio::ip::tcp::endpoint> Listen(
       const boost::asio::ip::tcp::endpoint& at, std::shared_ptr<ProgramTable> programs,
-      std::function<bool(const Connection&)> accept_filter = {});
+      std::function<bool(const Connection&)> accept_filter = {},
+      std::shared_ptr<const TlsOptions> tls = nullptr);
 
   // Closes the listener bound at `bound` (as Listen returned it) and every
   // connection accepted on it; a mount target being deleted. kNotFound when

@@ -82,3 +82,16 @@ void EncodeAuthErrorReply(uint32_t xid, AuthStat stat, xdr::XdrEncoder& out) {
 }
 
 }  // namespace elfs::rpc
+
+namespace elfs::rpc {
+
+void EncodeStartTlsReply(uint32_t xid, xdr::XdrEncoder& out) {
+  out.U32(xid);
+  out.U32(static_cast<uint32_t>(MsgType::kReply));
+  out.U32(static_cast<uint32_t>(ReplyStat::kMsgAccepted));
+  out.U32(kAuthNone);  // verifier flavor, with the 8-byte body "STARTTLS"
+  out.Opaque({reinterpret_cast<const uint8_t*>(kStartTlsVerifier), sizeof kStartTlsVerifier - 1});
+  out.U32(static_cast<uint32_t>(AcceptStat::kSuccess));
+}
+
+}  // namespace elfs::rpc

@@ -28,9 +28,12 @@ enum class AcceptStat : uint32_t {
 // RFC 5531 §8.2 and the IANA registry: authentication flavors.
 inline constexpr uint32_t kAuthNone = 0, kAuthSys = 1;
 inline constexpr uint32_t kAuthShort = 2, kAuthDh = 3, kRpcsecGss = 6;
-// RFC 9289 §4.1: the AUTH_TLS probe (STARTTLS). Not served yet: rejected as
-// AUTH_TOOWEAK like any other flavor until TLS lands.
+// RFC 9289 §4.1: the AUTH_TLS probe (STARTTLS): a NULL call with this
+// credential flavor, answered with an AUTH_NONE verifier whose body is the
+// 8 ASCII bytes "STARTTLS", on listeners that serve TLS; AUTH_TOOWEAK
+// elsewhere.
 inline constexpr uint32_t kAuthTls = 7;
+inline constexpr char kStartTlsVerifier[] = "STARTTLS";
 
 // RFC 5531 §9.
 inline constexpr uint32_t kRpcVersion = 2;
@@ -86,5 +89,8 @@ void EncodeProgMismatchReply(uint32_t xid, uint32_t low, uint32_t high, xdr::Xdr
 // MSG_DENIED RPC_MISMATCH with low = high = 2.
 void EncodeRpcMismatchReply(uint32_t xid, xdr::XdrEncoder& out);
 void EncodeAuthErrorReply(uint32_t xid, AuthStat stat, xdr::XdrEncoder& out);
+// RFC 9289 §4.1: the accepted SUCCESS reply to the AUTH_TLS probe, with the
+// "STARTTLS" verifier.
+void EncodeStartTlsReply(uint32_t xid, xdr::XdrEncoder& out);
 
 }  // namespace elfs::rpc
