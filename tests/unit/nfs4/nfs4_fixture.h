@@ -12,6 +12,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <functional>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -19,6 +20,7 @@
 #include <string>
 #include <string_view>
 
+#include "authz/client_authorizer.h"
 #include "authz/posix.h"
 #include "backend/memory/memory_file_system.h"
 #include "common/clock.h"
@@ -184,6 +186,10 @@ class Nfs4Test : public ::testing::Test {
   const Export* exp2_ = nullptr;
   std::optional<Session41> default_session_;
   uint32_t next_owner_ = 0;
+  // When set, every COMPOUND runs under the client authorization decision
+  // it returns, applied as Nfs4Program applies a connection's (looked up per
+  // COMPOUND, so a policy change reaches the next request).
+  std::function<std::shared_ptr<const authz::ClientDecision>()> client_;
 };
 
 // The OPEN at op index `open_at` of `r`, followed by a GETFH.
