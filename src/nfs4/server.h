@@ -9,6 +9,7 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -43,10 +44,6 @@ struct Nfs4Options {
   // the server must remember which clients may reclaim). Not owned; null
   // keeps them in memory only.
   store::Store* store = nullptr;
-  // Client authorization (IAM decisions per connection, root squash, access
-  // points). Not owned; null serves every client without IAM checks, as
-  // AUTH_SYS sends it (the unit tests of the protocol, embedded use).
-  authz::ClientAuthorizer* authorizer = nullptr;
 };
 
 class Nfs4Server {
@@ -64,7 +61,14 @@ class Nfs4Server {
   state::StateManager& state() { return state_; }
   const FileHandleCodec& fh_codec() const { return fh_codec_; }
   DuplicateRequestCache& drc() { return drc_; }
-  authz::ClientAuthorizer* authorizer() const { return options_.authorizer; }
+  // Client authorization (IAM decisions per connection, root squash, access
+  // points). Not owned; null (the default) serves every client without IAM
+  // checks, as AUTH_SYS sends it (the protocol's unit tests). The daemon
+  // sets it once, before serving, when its control plane exists.
+  void SetClientAuthorizer(authz::ClientAuthorizer* a) {
+    authorizer_.store(a, std::memory_order_release);
+  }
+  authz::ClientAuthorizer* authorizer() const { return authorizer_.load(std::memory_order_acquire); }
   AccessPointRoots& access_point_roots() { return ap_roots_; }
   // Changes on every start, so clients detect lost unstable writes
   // (RFC 8881 section 18.32.3).
@@ -82,6 +86,7 @@ class Nfs4Server {
   std::array<uint8_t, 8> write_verifier_{};
   DuplicateRequestCache drc_;
   AccessPointRoots ap_roots_;
+  std::atomic<authz::ClientAuthorizer*> authorizer_{nullptr};
   mutable std::mutex exports_mu_;
   std::vector<std::unique_ptr<Export>> exports_;  // guarded by exports_mu_
   std::vector<std::unique_ptr<Export>> removed_;  // guarded by exports_mu_
