@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <memory>
 #include <mutex>
@@ -551,6 +552,42 @@ TEST_F(TlsTest, EfsBindAnswersReadyWithOnePartitionPerFileSystem) {
   auto r4 = c->ReadRecord();
   ASSERT_TRUE(r4);
   EXPECT_EQ(*r4, Words({4, 1, 0, 0, 0, 4}));
+}
+
+TEST_F(TlsTest, ManyConnectsMixedPlainAndTlsBoundedInTime) {
+  // Connection setup cost: 300 connections, one in three TLS 1.3 (with a
+  // client certificate), each doing one call; all must succeed in bounded
+  // time. The rates are printed for docs/design.md.
+  StartServer(Options());
+  auto self_signed =
+      net::MakeSelfSignedCertificate(net::KeyType::kEcP256, Now() - 60, Now() + 3600, {});
+  ASSERT_TRUE(self_signed);
+  TlsClient::Setup s;
+  s.client_cert = &*self_signed;
+  int ok_plain = 0, ok_tls = 0;
+  std::chrono::nanoseconds plain_time{0}, tls_time{0};
+  for (int i = 0; i < 300; ++i) {
+    auto t0 = std::chrono::steady_clock::now();
+    auto raw = TestClient::Connect(ep_);
+    ASSERT_TRUE(raw);
+    if (i % 3 == 0) {
+      auto tls = TlsClient::Handshake(raw->fd(), s);
+      ASSERT_TRUE(tls);
+      if (AskWho(*tls, 1)) ++ok_tls;
+      tls_time += std::chrono::steady_clock::now() - t0;
+    } else {
+      if (AskWho(*raw, 1)) ++ok_plain;
+      plain_time += std::chrono::steady_clock::now() - t0;
+    }
+  }
+  EXPECT_EQ(ok_plain, 200);
+  EXPECT_EQ(ok_tls, 100);
+  auto us = [](std::chrono::nanoseconds t, int n) {
+    return std::chrono::duration_cast<std::chrono::microseconds>(t).count() / n;
+  };
+  std::printf("connect+call: plain %ld us, TLS 1.3 with client certificate %ld us (mean)\n",
+              static_cast<long>(us(plain_time, 200)), static_cast<long>(us(tls_time, 100)));
+  EXPECT_LT(tls_time + plain_time, 60s);
 }
 
 // ---------------------------------------------------------------------------
