@@ -279,6 +279,7 @@ bool ControlPlane::OwnsFileSystem(const std::string& fs_id) const {
   return impl_->efs->FileSystemExists(fs_id);
 }
 
+api::AuditLog& ControlPlane::audit_log() const { return *impl_->audit; }
 const std::string& ControlPlane::account_id() const { return impl_->account_id; }
 uint16_t ControlPlane::api_port() const { return impl_->api_port; }
 const fs::path& ControlPlane::root_credentials_file() const { return impl_->credentials_file; }

@@ -14,6 +14,7 @@
 #include <memory>
 #include <string>
 
+#include "api/common/audit_log.h"
 #include "api/common/directory.h"
 #include "common/status.h"
 #include "server/config.h"
@@ -40,6 +41,9 @@ class ControlPlane {
   Result<std::string> EnsureStaticFileSystem(const std::string& fs_id);
   bool OwnsFileSystem(const std::string& fs_id) const;
 
+  // The audit log (DATA_DIR/logs/audit.jsonl); the data plane writes its
+  // connection decisions there too.
+  api::AuditLog& audit_log() const;
   const std::string& account_id() const;
   uint16_t api_port() const;  // 0 when the API is off
   // Where the root credentials are, and whether this start created them.

@@ -111,10 +111,12 @@ Result<std::unique_ptr<Daemon>> Daemon::Create(const Config& given) {
   ro.worker_threads = config.worker_threads;
   impl->rpc = std::make_unique<rpc::RpcServer>(ro);
   impl->data_plane = std::make_unique<NfsDataPlane>(
-      NfsDataPlane::Options{data, config.backend, config.nfs_port}, *impl->nfs, *impl->rpc);
+      NfsDataPlane::Options{data, config.backend, config.nfs_port}, *impl->nfs, *impl->rpc,
+      *impl->store);
   auto control = ControlPlane::Create(config, *impl->store, *impl->data_plane);
   if (!control) return Err(control.error());
   impl->control = std::move(*control);
+  impl->data_plane->SetAuditLog(&impl->control->audit_log());
   if (config.file_systems.empty()) {
     // The embedded default: one file system, an API object like any other
     // (creation token "elfs-default"), also served at default_listen. A data

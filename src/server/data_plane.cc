@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 
+#include <condition_variable>
 #include <fstream>
 
 #include <nlohmann/json.hpp>
@@ -10,6 +11,7 @@
 
 #include "backend/local/local_file_system.h"
 #include "backend/memory/memory_file_system.h"
+#include "api/ec2/cidr.h"
 #include "common/clock.h"
 #include "nfs4/program.h"
 
@@ -25,7 +27,82 @@ constexpr auto kMeterInterval = std::chrono::seconds(5);
 
 fs::path ExportNumbersFile(const fs::path& data) { return data / "state" / "exports.json"; }
 
+// Without a change notice, live connections are still re-checked this often
+// when the rules' generation moved (a safety net; notices are immediate).
+constexpr auto kRecheckInterval = std::chrono::seconds(1);
+
+api::ec2::IpAddress ToIp(const ip::address& a) {
+  api::ec2::IpAddress out;
+  if (a.is_v4()) return api::ec2::FromV4(a.to_v4().to_uint());
+  auto v6 = a.to_v6();
+  if (v6.is_v4_mapped()) return api::ec2::FromV4(ip::make_address_v4(ip::v4_mapped, v6).to_uint());
+  out.v6 = true;
+  out.bytes = v6.to_bytes();
+  return out;
+}
+
+// Store changes that can change a network decision.
+bool AffectsNetwork(const store::Key& k) {
+  return k.kind.starts_with("ec2/") || k.kind == net::kMountTargetOptionsKind ||
+         k.kind == "efs/mount-target";
+}
+
 }  // namespace
+
+struct NfsDataPlane::Network {
+  explicit Network(store::Store& store) : guard(store) {}
+
+  net::NetworkDecision Decide(const std::string& mt_id, const api::ec2::IpAddress& mt_ip,
+                              const rpc::Connection& c) {
+    return guard.Check(mt_id, mt_ip, ToIp(c.remote().address()), c.remote().port());
+  }
+
+  // One audit line per decision: "Accept" at accept time, "Disconnect" when
+  // a rule change closes a live connection. The principal is not known yet
+  // at this layer (TLS and credentials come after).
+  void Record(const char* event, const std::string& mt_id, const std::string& fs_id,
+              const rpc::Connection& c, const net::NetworkDecision& d) {
+    api::AuditLog* log = audit.load(std::memory_order_acquire);
+    if (!d.allowed)
+      spdlog::debug("nfs: {} {}:{} at mount target {}: {} ({})", event,
+                    c.remote().address().to_string(), c.remote().port(), mt_id, d.reason,
+                    net::LayerName(d.layer));
+    if (!log) return;
+    api::AuditEvent e;
+    e.time = std::chrono::system_clock::now();
+    e.event_source = "nfs";
+    e.event_name = event;
+    e.source_ip = ToIpText(c.remote().address());
+    e.resource = mt_id;
+    e.decision = d.allowed ? "allow" : "deny";
+    if (!d.allowed) e.error_code = "NetworkDenied";
+    e.reason = d.reason;
+    nlohmann::json checks = nlohmann::json::array();
+    for (const auto& ch : d.checks)
+      checks.push_back({{"layer", net::LayerName(ch.layer)}, {"allowed", ch.allowed}, {"rule", ch.rule}});
+    e.details = {{"layer", "network"},
+                 {"check", net::LayerName(d.layer)},
+                 {"rule", d.rule},
+                 {"mount_target", mt_id},
+                 {"file_system", fs_id},
+                 {"source_port", c.remote().port()},
+                 {"local", ToIpText(c.local().address()) + ":" + std::to_string(c.local().port())},
+                 {"connection", c.id()},
+                 {"client_interface", d.client_interface},
+                 {"client_subnet", d.client_subnet},
+                 {"checks", std::move(checks)}};
+    log->Write(e);
+  }
+
+  static std::string ToIpText(const ip::address& a) { return api::ec2::FormatIp(ToIp(a)); }
+
+  net::MountTargetGuard guard;
+  std::atomic<api::AuditLog*> audit{nullptr};
+  std::mutex mu;
+  std::condition_variable cv;
+  bool changed = false;  // guarded by mu: a relevant store change since the last re-check
+  bool stop = false;     // guarded by mu
+};
 
 uint64_t MeterTree(const fs::path& root) {
   uint64_t total = 0;
@@ -38,8 +115,25 @@ uint64_t MeterTree(const fs::path& root) {
   return total;
 }
 
-NfsDataPlane::NfsDataPlane(Options options, nfs4::Nfs4Server& nfs, rpc::RpcServer& rpc)
-    : options_(std::move(options)), nfs_(nfs), rpc_(rpc) {
+NfsDataPlane::NfsDataPlane(Options options, nfs4::Nfs4Server& nfs, rpc::RpcServer& rpc,
+                           store::Store& store)
+    : options_(std::move(options)), nfs_(nfs), rpc_(rpc),
+      network_(std::make_shared<Network>(store)) {
+  std::weak_ptr<Network> weak = network_;
+  store.Watch([weak](const std::vector<store::Key>& changed) {
+    auto n = weak.lock();
+    if (!n) return;
+    for (const auto& k : changed) {
+      if (!AffectsNetwork(k)) continue;
+      {
+        std::lock_guard lock(n->mu);
+        n->changed = true;
+      }
+      n->cv.notify_one();
+      return;
+    }
+  });
+  recheck_ = std::thread([this] { RecheckLoop(); });
   std::ifstream in(ExportNumbersFile(options_.data_dir));
   if (!in) return;
   auto j = nlohmann::json::parse(in, nullptr, false);
@@ -50,6 +144,61 @@ NfsDataPlane::NfsDataPlane(Options options, nfs4::Nfs4Server& nfs, rpc::RpcServe
   }
   for (auto& [k, v] : j.items())
     if (v.is_number_unsigned()) numbers_[k] = v.get<uint32_t>();
+}
+
+NfsDataPlane::~NfsDataPlane() {
+  {
+    std::lock_guard lock(network_->mu);
+    network_->stop = true;
+  }
+  network_->cv.notify_one();
+  recheck_.join();
+}
+
+void NfsDataPlane::SetAuditLog(api::AuditLog* audit) {
+  network_->audit.store(audit, std::memory_order_release);
+}
+
+void NfsDataPlane::RecheckLoop() {
+  Network& n = *network_;
+  uint64_t seen = n.guard.Generation();
+  std::unique_lock lock(n.mu);
+  while (!n.stop) {
+    n.cv.wait_for(lock, kRecheckInterval, [&] { return n.stop || n.changed; });
+    if (n.stop) break;
+    uint64_t gen = n.guard.Generation();
+    if (!n.changed && gen == seen) continue;
+    n.changed = false;
+    seen = gen;
+    lock.unlock();
+    RecheckConnections();
+    lock.lock();
+  }
+}
+
+void NfsDataPlane::RecheckConnections() {
+  std::map<ip::tcp::endpoint, std::pair<std::string, std::string>> by_endpoint;  // → (mt, fs)
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [id, mt] : mount_targets_) by_endpoint[mt.bound] = {id, mt.fs_id};
+  }
+  if (by_endpoint.empty()) return;
+  size_t closed = 0;
+  // A connection belongs to the mount target whose listener address it
+  // reached: mount target addresses are unique (docs/network.md).
+  rpc_.ForEachConnection([&](rpc::Connection& c) {
+    if (c.closed()) return;
+    auto it = by_endpoint.find(c.local());
+    if (it == by_endpoint.end()) return;
+    const auto& [mt_id, fs_id] = it->second;
+    net::NetworkDecision d = network_->Decide(mt_id, ToIp(c.local().address()), c);
+    if (d.allowed) return;
+    network_->Record("Disconnect", mt_id, fs_id, c, d);
+    c.Close();
+    ++closed;
+  });
+  if (closed > 0)
+    spdlog::info("nfs: closed {} connection(s) that changed network rules no longer allow", closed);
 }
 
 Status NfsDataPlane::SaveExportNumbers() {
@@ -143,10 +292,12 @@ Result<const nfs4::Export*> NfsDataPlane::ExportOf(std::string_view fs_id) {
   return exports_.at(std::string(fs_id));
 }
 
-Result<ip::tcp::endpoint> NfsDataPlane::Listen(const nfs4::Export& exp, const ip::tcp::endpoint& at) {
+Result<ip::tcp::endpoint> NfsDataPlane::Listen(
+    const nfs4::Export& exp, const ip::tcp::endpoint& at,
+    std::function<bool(const rpc::Connection&)> accept_filter) {
   auto table = std::make_shared<rpc::ProgramTable>();
   table->Add(std::make_shared<nfs4::Nfs4Program>(nfs_, exp));
-  return rpc_.Listen(at, table);
+  return rpc_.Listen(at, table, std::move(accept_filter));
 }
 
 Result<ip::tcp::endpoint> NfsDataPlane::ServeAt(std::string_view fs_id, const ip::tcp::endpoint& at) {
@@ -166,12 +317,20 @@ Status NfsDataPlane::OpenMountTarget(std::string_view mount_target_id, std::stri
   }
   auto exp = ExportOf(fs_id);
   if (!exp) return exp.error();
-  auto bound = Listen(**exp, ip::tcp::endpoint(addr, options_.nfs_port));
+  // The network layer: decided from the real endpoints before any byte is
+  // read. The filter holds the shared network state, not this object.
+  auto filter = [n = network_, id = std::string(mount_target_id), fs = std::string(fs_id),
+                 mt_ip = ToIp(addr)](const rpc::Connection& c) {
+    net::NetworkDecision d = n->Decide(id, mt_ip, c);
+    n->Record("Accept", id, fs, c, d);
+    return d.allowed;
+  };
+  auto bound = Listen(**exp, ip::tcp::endpoint(addr, options_.nfs_port), std::move(filter));
   if (!bound) return bound.error();
   spdlog::info("mount target {} of {} listening at {}:{}", mount_target_id, fs_id,
                bound->address().to_string(), bound->port());
   std::lock_guard lock(mu_);
-  mount_targets_[std::string(mount_target_id)] = *bound;
+  mount_targets_[std::string(mount_target_id)] = {*bound, std::string(fs_id)};
   return {};
 }
 
@@ -181,7 +340,7 @@ void NfsDataPlane::CloseMountTarget(std::string_view mount_target_id) {
     std::lock_guard lock(mu_);
     auto it = mount_targets_.find(mount_target_id);
     if (it == mount_targets_.end()) return;
-    at = it->second;
+    at = it->second.bound;
     mount_targets_.erase(it);
   }
   (void)rpc_.Unlisten(at);

@@ -5,19 +5,34 @@
 // DATA_DIR/state/exports.json and are never reused, so a handle of a deleted
 // file system can never name a file of a new one.
 //
+// Network rules (SPEC §1.1, docs/network.md): every mount target listener
+// asks a net::MountTargetGuard at accept time, before any byte is read, and
+// refuses what the security groups, network ACLs or the privileged-port
+// option do not allow; each decision goes to the audit log. When a network
+// record (ec2/...), a mount target or its options change, a background
+// thread re-checks the live connections of every mount target and closes
+// those no longer allowed. Static listeners (the embedded default, --fs) are
+// not mount targets: they accept every connection.
+//
 // Thread safety: thread-safe.
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 
 #include <boost/asio/ip/tcp.hpp>
 
+#include "api/common/audit_log.h"
 #include "api/common/directory.h"
+#include "net/mount_target_guard.h"
 #include "nfs4/server.h"
 #include "rpc/server.h"
+#include "store/store.h"
 
 namespace elfs::server {
 
@@ -28,7 +43,14 @@ class NfsDataPlane final : public api::DataPlane {
     std::string backend = "local";  // "local" or "memory"
     uint16_t nfs_port = 2049;       // where mount targets listen
   };
-  NfsDataPlane(Options options, nfs4::Nfs4Server& nfs, rpc::RpcServer& rpc);
+  // `store` holds the network (ec2/...) the mount targets' rules come from;
+  // store, nfs and rpc outlive the data plane.
+  NfsDataPlane(Options options, nfs4::Nfs4Server& nfs, rpc::RpcServer& rpc, store::Store& store);
+  ~NfsDataPlane() override;
+
+  // Where connection decisions are recorded (null: spdlog only). `audit`
+  // must outlive the data plane or be reset to null first.
+  void SetAuditLog(api::AuditLog* audit);
 
   // Exports fs_id (creating its storage if missing). Idempotent.
   Status Attach(std::string_view fs_id);
@@ -47,9 +69,22 @@ class NfsDataPlane final : public api::DataPlane {
 
  private:
   Result<const nfs4::Export*> ExportOf(std::string_view fs_id);
-  Result<boost::asio::ip::tcp::endpoint> Listen(const nfs4::Export& exp,
-                                                const boost::asio::ip::tcp::endpoint& at);
+  // Static listeners pass no filter: they accept every connection.
+  Result<boost::asio::ip::tcp::endpoint> Listen(
+      const nfs4::Export& exp, const boost::asio::ip::tcp::endpoint& at,
+      std::function<bool(const rpc::Connection&)> accept_filter = {});
   Status SaveExportNumbers();
+  void RecheckLoop();
+  // Closes live connections of mount targets that the rules no longer allow.
+  void RecheckConnections();
+
+  // What the accept filters share (they may outlive this object inside the
+  // RPC server until it stops).
+  struct Network;
+  struct MountTarget {
+    boost::asio::ip::tcp::endpoint bound;
+    std::string fs_id;
+  };
 
   const Options options_;
   nfs4::Nfs4Server& nfs_;
@@ -57,12 +92,14 @@ class NfsDataPlane final : public api::DataPlane {
   std::mutex mu_;
   std::map<std::string, uint32_t, std::less<>> numbers_;                    // guarded by mu_
   std::map<std::string, const nfs4::Export*, std::less<>> exports_;         // guarded by mu_
-  std::map<std::string, boost::asio::ip::tcp::endpoint, std::less<>> mount_targets_;  // guarded by mu_
+  std::map<std::string, MountTarget, std::less<>> mount_targets_;  // guarded by mu_
   struct Metered {
     uint64_t bytes = 0;
     std::chrono::steady_clock::time_point at;
   };
   std::map<std::string, Metered, std::less<>> metered_;  // guarded by mu_
+  std::shared_ptr<Network> network_;
+  std::thread recheck_;  // runs RecheckLoop until network_ says stop
 };
 
 // Bytes a directory tree occupies: allocated blocks of every entry below the
