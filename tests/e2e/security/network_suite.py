@@ -19,6 +19,7 @@ import os
 import socket
 import sqlite3
 import struct
+import subprocess
 import sys
 import time
 import unittest
@@ -340,6 +341,26 @@ class NetworkLayer(unittest.TestCase):
         self.assertRefused("127.31.16.91", ip)        # no inbound entry for the reply
         self.entry(client_acl, 100, False, "allow", "0.0.0.0/0")
         self.assertMounts("127.31.16.91", ip)
+
+    def test_3b_real_client(self):
+        # libnfs's nfs-ls cannot choose its source address: it connects from
+        # 127.0.0.1, outside every VPC, so a CIDR rule for that one address
+        # decides whether this real client mounts.
+        sg = self.group("s3b-host")
+        mt, ip = self.mount_target("net-libnfs", groups=[sg])
+        fs = self.efs.describe_mount_targets(MountTargetId=mt)["MountTargets"][0]["FileSystemId"]
+        with open(os.path.join(self.server.data_dir, "fs", fs, "visible"), "w") as f:
+            f.write("x")
+        url = f"nfs://{ip}/?version=4&nfsport={self.port}"
+        ls = subprocess.run(["nfs-ls", url], capture_output=True, text=True, timeout=30)
+        self.assertNotIn("visible", ls.stdout)
+        self.assertNotEqual(ls.returncode, 0)
+        rule = self.allow(sg, "127.0.0.1/32")
+        ls = subprocess.run(["nfs-ls", url], capture_output=True, text=True, timeout=30)
+        self.assertIn("visible", ls.stdout, ls.stderr)
+        self.ec2.revoke_security_group_ingress(GroupId=sg, SecurityGroupRuleIds=[rule])
+        ls = subprocess.run(["nfs-ls", url], capture_output=True, text=True, timeout=30)
+        self.assertNotIn("visible", ls.stdout)
 
     # scenario 4 (last: it restarts elfsd)
 
