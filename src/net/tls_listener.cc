@@ -133,4 +133,23 @@ Result<std::shared_ptr<const rpc::TlsOptions>> MakeEfsTlsOptions(EfsTlsListenerC
   return std::shared_ptr<const rpc::TlsOptions>(std::move(opts));
 }
 
+std::vector<std::string> MountTargetDnsNames(std::string_view file_system_id,
+                                             std::string_view region,
+                                             std::string_view dns_suffix) {
+  std::string tail = ".efs." + std::string(region) + "." + std::string(dns_suffix);
+  return {std::string(file_system_id) + tail, "*" + tail};
+}
+
+Result<std::shared_ptr<const rpc::TlsOptions>> MakeMountTargetTlsOptions(
+    const CertificateAuthority& ca, std::string_view mount_target_ip, EfsTlsListenerConfig config,
+    std::string_view dns_suffix) {
+  std::vector<std::string> ips;
+  if (!mount_target_ip.empty()) ips.emplace_back(mount_target_ip);
+  auto issued = ca.Issue(MountTargetDnsNames(config.file_system_id, config.region, dns_suffix), ips);
+  if (!issued) return Err(issued.error());
+  config.certificate_chain_pem = std::move(issued->certificate_chain_pem);
+  config.private_key_pem = std::move(issued->private_key_pem);
+  return MakeEfsTlsOptions(std::move(config));
+}
+
 }  // namespace elfs::net

@@ -14,8 +14,11 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "common/status.h"
+#include "net/certificate_authority.h"
 #include "rpc/connection.h"
 #include "rpc/tls.h"
 #include "sigv4/sigv4.h"
@@ -60,5 +63,18 @@ Result<std::shared_ptr<boost::asio::ssl::context>> MakeTlsServerContext(
 
 // Options for rpc::RpcServer::Listen(..., tls).
 Result<std::shared_ptr<const rpc::TlsOptions>> MakeEfsTlsOptions(EfsTlsListenerConfig config);
+
+// The names a mount target's certificate carries: fs-<id>.efs.<region>.<suffix>
+// and the wildcard *.efs.<region>.<suffix> (what efs-utils' stunnel checks).
+std::vector<std::string> MountTargetDnsNames(std::string_view file_system_id,
+                                             std::string_view region,
+                                             std::string_view dns_suffix = "amazonaws.com");
+
+// MakeEfsTlsOptions with a certificate issued by `ca` for the mount target:
+// MountTargetDnsNames(config.file_system_id, config.region, dns_suffix) and
+// the mount target's IP address. config's certificate and key are ignored.
+Result<std::shared_ptr<const rpc::TlsOptions>> MakeMountTargetTlsOptions(
+    const CertificateAuthority& ca, std::string_view mount_target_ip, EfsTlsListenerConfig config,
+    std::string_view dns_suffix = "amazonaws.com");
 
 }  // namespace elfs::net

@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -24,7 +25,9 @@
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 
+#include "net/certificate_authority.h"
 #include "net/efs_identity.h"
 #include "net/tls_listener.h"
 #include "rpc/efs_bind.h"
@@ -637,6 +640,51 @@ class EfsTlsTest : public TlsTest {
   }
   std::vector<net::TlsAuditEvent> audit_;
 };
+
+TEST_F(TlsTest, MountTargetCertificateFromElfsCaVerifiesByNameAndAddress) {
+  char tmpl[] = "/tmp/elfs-tls-ca-XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  std::string dir = tmpl;
+  std::filesystem::create_directory(dir + "/secrets");
+  std::filesystem::permissions(dir + "/secrets", std::filesystem::perms::owner_all);
+  auto ca = net::CertificateAuthority::LoadOrCreate(dir + "/secrets", dir);
+  ASSERT_TRUE(ca.has_value()) << ca.error().message();
+  net::EfsTlsListenerConfig cfg;
+  cfg.region = "eu-west-3";
+  cfg.file_system_id = "fs-0123abcd";
+  auto opts = net::MakeMountTargetTlsOptions(**ca, "127.0.0.1", std::move(cfg));
+  ASSERT_TRUE(opts.has_value()) << opts.error().message();
+  StartServer(*opts);
+  EXPECT_EQ(net::MountTargetDnsNames("fs-0123abcd", "eu-west-3"),
+            (std::vector<std::string>{"fs-0123abcd.efs.eu-west-3.amazonaws.com",
+                                      "*.efs.eu-west-3.amazonaws.com"}));
+  // A client that trusts only elfs's CA and checks the name (as stunnel's
+  // verifyChain + checkHost) or the address.
+  auto handshake = [&](const char* host, const char* ip) {
+    auto raw = TestClient::Connect(ep_);
+    EXPECT_TRUE(raw);
+    SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
+    SSL_CTX_load_verify_locations(ctx, (*ca)->ca_certificate_file().c_str(), nullptr);
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nullptr);
+    SSL* ssl = SSL_new(ctx);
+    if (host) SSL_set1_host(ssl, host);
+    if (ip) X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), ip);
+    SSL_set_fd(ssl, raw->fd());
+    timeval tv{5, 0};
+    setsockopt(raw->fd(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    bool ok = SSL_connect(ssl) == 1;
+    SSL_free(ssl);
+    SSL_CTX_free(ctx);
+    ERR_clear_error();
+    return ok;
+  };
+  EXPECT_TRUE(handshake("fs-0123abcd.efs.eu-west-3.amazonaws.com", nullptr));
+  EXPECT_TRUE(handshake("fsmt-anything.efs.eu-west-3.amazonaws.com", nullptr));  // wildcard
+  EXPECT_TRUE(handshake(nullptr, "127.0.0.1"));
+  EXPECT_FALSE(handshake("fs-0123abcd.efs.us-east-1.amazonaws.com", nullptr));
+  EXPECT_FALSE(handshake(nullptr, "127.0.0.2"));
+  std::filesystem::remove_all(dir);
+}
 
 TEST_F(EfsTlsTest, ValidSignatureSetsTheIdentity) {
   auto who = MountWith(Cert("good-secret"));
