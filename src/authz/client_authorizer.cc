@@ -151,6 +151,47 @@ std::string ClientDecision::Explain() const {
   return out;
 }
 
+nlohmann::json ClientDecision::ToJson() const {
+  nlohmann::json j;
+  j["file_system"] = facts.file_system_id;
+  j["source_ip"] = facts.source_ip;
+  j["tls"] = facts.tls;
+  j["principal"] = principal.Describe();
+  j["access_key_id"] = facts.access_key_id;
+  j["access_point"] = facts.access_point_id;
+  j["refused_layer"] = refused_layer;
+  j["refused"] = refused;
+  j["mount"] = mountable();
+  j["write"] = mountable() && write;
+  j["root"] = mountable() && root;
+  nlohmann::json actions = nlohmann::json::object();
+  auto action = [&](const char* name, const iam::Decision* d) {
+    if (!d) return;
+    nlohmann::json a;
+    a["decision"] = std::string(iam::EvalDecisionName(d->effect));
+    a["basis"] = d->basis;
+    a["matched"] = nlohmann::json::array();
+    for (const auto& m : d->matched) {
+      a["matched"].push_back({{"policy", m.policy_label},
+                              {"sid", m.sid},
+                              {"index", m.index},
+                              {"effect", std::string(iam::EffectName(m.effect))}});
+    }
+    actions[name] = std::move(a);
+  };
+  action("ClientMount", mount_decision.get());
+  action("ClientWrite", write_decision.get());
+  action("ClientRootAccess", root_decision.get());
+  j["actions"] = std::move(actions);
+  if (mountable()) {
+    Identity r = Map(Identity{});
+    j["posix"] = {{"root_uid", r.uid},
+                  {"root_gid", r.gid},
+                  {"access_point_user", access_point && access_point->posix_user.has_value()}};
+  }
+  return j;
+}
+
 ClientAuthorizer::ClientAuthorizer(ClientPolicySource& source, const Clock& clock)
     : source_(source), clock_(clock) {}
 

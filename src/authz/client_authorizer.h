@@ -32,6 +32,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "authz/posix.h"
 #include "common/clock.h"
 #include "common/status.h"
@@ -133,6 +135,13 @@ struct ClientDecision {
   // A multi-line, layer-by-layer account: principal, access point, each
   // action with the statements that matched, and the POSIX mapping.
   std::string Explain() const;
+  // The same as JSON (for `elfs explain --output json` and audit details):
+  // {"file_system","source_ip","tls","principal","access_key_id",
+  //  "access_point","refused_layer","refused","mount","write","root",
+  //  "actions":{"ClientMount":{"decision","basis","matched":[{"policy",
+  //  "sid","index","effect"}]},...},"posix":{"root_uid","root_gid",
+  //  "access_point_user"}}
+  nlohmann::json ToJson() const;
 };
 
 // Applies root squash to `id` (see ClientDecision::Map).

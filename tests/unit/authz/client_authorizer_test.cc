@@ -118,6 +118,15 @@ TEST_F(ClientAuthorizerTest, FileSystemPolicyDenyWinsOverIdentityAllow) {
   EXPECT_TRUE(saw_deny);
   EXPECT_NE(d->Explain().find("matched Deny statement \"NoWriteForAlice\""), std::string::npos)
       << d->Explain();
+  nlohmann::json j = d->ToJson();
+  EXPECT_EQ(j["principal"], "arn:aws:iam::111122223333:user/alice");
+  EXPECT_EQ(j["write"], false);
+  EXPECT_EQ(j["actions"]["ClientWrite"]["decision"], "explicitDeny");
+  bool listed = false;
+  for (const auto& m : j["actions"]["ClientWrite"]["matched"])
+    if (m["sid"] == "NoWriteForAlice" && m["effect"] == "Deny") listed = true;
+  EXPECT_TRUE(listed) << j.dump();
+  EXPECT_EQ(j["posix"]["root_uid"], kNobodyId);
 }
 
 TEST_F(ClientAuthorizerTest, PreventAnonymousAccessPreset) {
