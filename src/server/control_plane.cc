@@ -25,6 +25,7 @@
 #include "http/server.h"
 #include "iam/simulate.h"
 #include "net/certificate_authority.h"
+#include "server/client_policy_source.h"
 
 namespace elfs::server {
 
@@ -90,6 +91,8 @@ struct ControlPlane::Impl {
   std::unique_ptr<api::ec2::Ec2Service> ec2;
   std::unique_ptr<api::efs::EfsService> efs;
   std::unique_ptr<api::PolicyAuthorizer> authorizer;
+  std::unique_ptr<ClientPolicySourceAdapter> client_source;
+  std::unique_ptr<authz::ClientAuthorizer> client_authorizer;
   std::unique_ptr<api::Gateway> gateway;
   std::unique_ptr<http::Server> http;
   uint16_t api_port = 0;
@@ -191,12 +194,32 @@ Result<std::unique_ptr<ControlPlane>> ControlPlane::Create(const Config& config,
         return std::nullopt;
       },
       impl->account_id);
+  // The data plane's client authorization; its decisions go to the audit log.
+  impl->client_source = std::make_unique<ClientPolicySourceAdapter>(*impl->iam, *impl->efs,
+                                                                    SystemClock::Instance());
+  impl->client_authorizer =
+      std::make_unique<authz::ClientAuthorizer>(*impl->client_source, SystemClock::Instance());
+  impl->client_authorizer->SetDecisionObserver([raw](const authz::ClientDecision& d) {
+    api::AuditEvent e;
+    e.time = std::chrono::system_clock::now();
+    e.event_source = "nfs";
+    e.event_name = "ClientAuthorization";
+    e.principal = d.principal.Describe();
+    e.access_key_id = d.facts.access_key_id;
+    e.source_ip = d.facts.source_ip;
+    e.resource = d.facts.file_system_id;
+    e.decision = d.mountable() ? "allow" : "deny";
+    e.reason = d.refused;
+    e.details = d.ToJson();
+    raw->audit->Write(e);
+  });
   // Every change of IAM data or of a file system policy invalidates cached
   // decisions (SPEC §1.3); EC2 and other EFS objects do not feed decisions.
   store.Watch([raw](const std::vector<store::Key>& changed) {
     for (const auto& k : changed) {
       if (k.kind.rfind("iam/", 0) == 0 || k.kind.rfind("efs/", 0) == 0) {
         raw->authorizer->Invalidate();
+        raw->client_authorizer->Invalidate();
         return;
       }
     }
@@ -280,6 +303,9 @@ bool ControlPlane::OwnsFileSystem(const std::string& fs_id) const {
 }
 
 api::AuditLog& ControlPlane::audit_log() const { return *impl_->audit; }
+authz::ClientAuthorizer& ControlPlane::client_authorizer() const {
+  return *impl_->client_authorizer;
+}
 const std::string& ControlPlane::account_id() const { return impl_->account_id; }
 uint16_t ControlPlane::api_port() const { return impl_->api_port; }
 const fs::path& ControlPlane::root_credentials_file() const { return impl_->credentials_file; }

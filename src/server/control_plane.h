@@ -16,6 +16,7 @@
 
 #include "api/common/audit_log.h"
 #include "api/common/directory.h"
+#include "authz/client_authorizer.h"
 #include "common/status.h"
 #include "server/config.h"
 #include "store/store.h"
@@ -44,6 +45,10 @@ class ControlPlane {
   // The audit log (DATA_DIR/logs/audit.jsonl); the data plane writes its
   // connection decisions there too.
   api::AuditLog& audit_log() const;
+  // The NFS data plane's client authorization over this control plane's
+  // file system policies, access points, keys and identity policies;
+  // invalidated on every store change of IAM or EFS data.
+  authz::ClientAuthorizer& client_authorizer() const;
   const std::string& account_id() const;
   uint16_t api_port() const;  // 0 when the API is off
   // Where the root credentials are, and whether this start created them.

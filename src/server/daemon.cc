@@ -117,6 +117,7 @@ Result<std::unique_ptr<Daemon>> Daemon::Create(const Config& given) {
   if (!control) return Err(control.error());
   impl->control = std::move(*control);
   impl->data_plane->SetAuditLog(&impl->control->audit_log());
+  impl->nfs->SetClientAuthorizer(&impl->control->client_authorizer());
   if (config.file_systems.empty()) {
     // The embedded default: one file system, an API object like any other
     // (creation token "elfs-default"), also served at default_listen. A data
@@ -172,6 +173,8 @@ const ControlPlane& Daemon::control_plane() const { return *impl_->control; }
 void Daemon::Stop() {
   if (impl_ && impl_->control) impl_->control->Stop();
   if (impl_ && impl_->rpc) impl_->rpc->Stop();
+  // The authorizer goes with the control plane, before the NFS server.
+  if (impl_ && impl_->nfs) impl_->nfs->SetClientAuthorizer(nullptr);
 }
 
 }  // namespace elfs::server
