@@ -54,6 +54,14 @@ awsc() {
 fs=$(awsc efs create-file-system --creation-token tls-suite --query FileSystemId)
 subnet=$(awsc ec2 describe-subnets --query 'Subnets[0].SubnetId')
 ip=$(awsc efs create-mount-target --file-system-id "$fs" --subnet-id "$subnet" --query IpAddress)
+# The clients here connect from 127.0.0.1, outside the VPC: let the mount
+# target's (default) security group admit it (the network layer is not what
+# this suite tests).
+sg=$(awsc efs describe-mount-target-security-groups --mount-target-id \
+  "$(awsc efs describe-mount-targets --file-system-id "$fs" --query 'MountTargets[0].MountTargetId')" \
+  --query 'SecurityGroups[0]')
+awsc ec2 authorize-security-group-ingress --group-id "$sg" --protocol tcp --port 2049 \
+  --cidr 127.0.0.1/32 >/dev/null
 awsc iam create-user --user-name tls-user >/dev/null
 read -r user_key user_secret < <(awsc iam create-access-key --user-name tls-user \
   --query 'AccessKey.[AccessKeyId,SecretAccessKey]')
@@ -66,7 +74,8 @@ done
 url() { echo "nfs://127.0.0.1/?version=4&nfsport=$1"; }
 host=$fs.efs.$region.amazonaws.com
 
-# tunnel NAME CERT KEY CHECKHOST: starts stunnel in front of the mount target;
+# tunnel NAME CERT KEY CHECKHOST: starts stunnel in front of the mount target
+# (CERT "-": no client certificate);
 # its local port is left in $port.
 tunnel() {
   local name=$1 cert=$2 key=$3 check=$4
@@ -80,8 +89,7 @@ output = $work/$name.stunnel.log
 client = yes
 accept = 127.0.0.1:$port
 connect = $ip:$nfs_port
-cert = $cert
-key = $key
+$( [ "$cert" = - ] || printf 'cert = %s\nkey = %s' "$cert" "$key")
 CAfile = $work/data/ca.pem
 verifyChain = yes
 checkHost = $check
@@ -121,6 +129,10 @@ tunnel good "$work/good.pem" "$work/good.key" "$host"; good=$port
 check signed_identity_mounts ls_ok "$good"
 check server_verified_signature logged "signature verified"
 check tls13_negotiated grep -q "TLSv1.3" "$work/good.stunnel.log"
+
+tunnel anon - - "$host"; anon=$port
+check anonymous_tls_mounts ls_ok "$anon"
+check anonymous_tls_logged logged "no client certificate: anonymous"
 
 tunnel badsig "$work/badsig.pem" "$work/badsig.key" "$host"; badsig=$port
 check bad_signature_refused ls_fails "$badsig"
