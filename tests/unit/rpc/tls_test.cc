@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -640,6 +641,45 @@ class EfsTlsTest : public TlsTest {
   }
   std::vector<net::TlsAuditEvent> audit_;
 };
+
+// Plain RPC on a listener that also serves TLS runs the same code after one
+// peek per connection: per-call cost is measured on one connection, against
+// a plain-only listener. Loose bound (shared, noisy machine); the numbers
+// are printed for docs/design.md.
+TEST(TlsPlainPathTest, PlainCallsOnATlsListenerCostTheSame) {
+  auto measure = [](std::shared_ptr<const TlsOptions> tls) {
+    ServerOptions o;
+    o.worker_threads = 2;
+    RpcServer server(o);
+    auto table = std::make_shared<ProgramTable>();
+    table->Add(std::make_shared<SecurityProgram>());
+    auto ep = server.Listen({asio::ip::make_address("127.0.0.1"), 0}, table, {}, std::move(tls));
+    EXPECT_TRUE(ep.has_value());
+    server.Start();
+    auto c = TestClient::Connect(*ep);
+    EXPECT_TRUE(c);
+    constexpr int kCalls = 4000;
+    Bytes call = MakeCall(1, kSecProg, 1, 0);  // NULL, answered on the I/O strand
+    auto t0 = std::chrono::steady_clock::now();
+    for (int i = 0; i < kCalls; ++i) {
+      if (!c->SendRecord(call) || !c->ReadRecord()) return std::chrono::nanoseconds::max();
+    }
+    return (std::chrono::steady_clock::now() - t0) / kCalls;
+  };
+  auto ctx = net::MakeTlsServerContext(ServerCert().certificate_pem, ServerCert().private_key_pem);
+  ASSERT_TRUE(ctx);
+  auto tls = std::make_shared<TlsOptions>();
+  tls->context = *ctx;
+  // Interleaved runs, best of three each, to damp the machine's noise.
+  std::chrono::nanoseconds plain = std::chrono::nanoseconds::max(), on_tls = plain;
+  for (int i = 0; i < 3; ++i) {
+    plain = std::min(plain, measure(nullptr));
+    on_tls = std::min(on_tls, measure(tls));
+  }
+  std::printf("plain NULL round trip: plain-only listener %ld ns, TLS-capable listener %ld ns\n",
+              static_cast<long>(plain.count()), static_cast<long>(on_tls.count()));
+  EXPECT_LT(on_tls.count(), plain.count() * 2);
+}
 
 TEST_F(TlsTest, MountTargetCertificateFromElfsCaVerifiesByNameAndAddress) {
   char tmpl[] = "/tmp/elfs-tls-ca-XXXXXX";
