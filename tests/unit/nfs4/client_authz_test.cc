@@ -9,6 +9,8 @@
 #include "authz/client_authorizer.h"
 #include "fake_policy_source.h"
 #include "nfs4/file_handle.h"
+#include "nfs4/program.h"
+#include "rpc/connection.h"
 #include "nfs4_fixture.h"
 
 namespace elfs::nfs4::test {
@@ -315,6 +317,65 @@ TEST(JailedFileHandle, RoundTripsAndCannotBeForged) {
   WireHandle stripped = w;
   stripped.bytes[0] = 1;
   EXPECT_FALSE(codec.Decode(stripped.span()));
+}
+
+}  // namespace
+}  // namespace elfs::nfs4::test
+
+namespace elfs::nfs4::test {
+namespace {
+
+// Nfs4Program builds the connection's facts from the rpc::Connection: the
+// peer address (an IPv4-mapped IPv6 peer is named as IPv4) and what the
+// transport established (TLS, the efs-utils access point).
+class ProgramAuthzTest : public ClientAuthzTest {
+ protected:
+  Reply Call(const std::shared_ptr<rpc::Connection>& conn, const Compound& c) {
+    Nfs4Program program(*server_, *exp_);
+    rpc::CallContext ctx;
+    ctx.proc = 1;
+    ctx.flavor = rpc::kAuthSys;
+    ctx.sys.uid = 0;
+    ctx.sys.gid = 0;
+    ctx.connection = conn;
+    Bytes args = c.Encode();
+    xdr::XdrDecoder dec(args);
+    xdr::Buffer out;
+    xdr::XdrEncoder enc(out);
+    EXPECT_EQ(program.Call(ctx, dec, enc), rpc::AcceptStat::kSuccess);
+    return Reply::Parse(Bytes(out.begin(), out.end()));
+  }
+  static std::shared_ptr<rpc::Connection> Conn(const char* ip, bool tls, std::string ap = "") {
+    namespace asio_ip = boost::asio::ip;
+    auto c = std::make_shared<rpc::Connection>(
+        1, asio_ip::tcp::endpoint(asio_ip::make_address(ip), 700),
+        asio_ip::tcp::endpoint(asio_ip::make_address("127.0.0.1"), 2049));
+    rpc::TransportSecurity s;
+    s.tls = tls;
+    s.access_point_id = std::move(ap);
+    c->SetSecurity(s);
+    return c;
+  }
+};
+
+TEST_F(ProgramAuthzTest, FactsComeFromTheConnection) {
+  AddAccessPoint("fsap-0000000000000000f", "/app", 1000);
+  source_.SetPolicy(
+      exp_->name,
+      ResourcePolicy({R"("Effect":"Allow","Principal":"*","Action":["elasticfilesystem:ClientMount","elasticfilesystem:ClientWrite"],"Resource":"*","Condition":{"IpAddress":{"aws:SourceIp":"10.1.2.0/24"},"Bool":{"aws:SecureTransport":"true"}})"}));
+  server_->SetClientAuthorizer(&authorizer_);
+  Compound mkdir(0);
+  mkdir.PutRootFh().CreateDir("x", Fattr().Mode(0755));
+  EXPECT_STATUSES(Call(Conn("::ffff:10.1.2.3", true, "fsap-0000000000000000f"), mkdir), st::OK,
+                  st::OK);
+  EXPECT_EQ(AttrOf("app/x").uid, 1000u);  // the access point's user, root squashed or not
+  Compound root(0);
+  root.PutRootFh();
+  EXPECT_STATUSES(Call(Conn("10.1.2.3", false), root), st::ACCESS);  // plain TCP
+  EXPECT_STATUSES(Call(Conn("10.9.9.9", true), root), st::ACCESS);   // outside the range
+  EXPECT_STATUSES(Call(nullptr, root), st::ACCESS);                  // no transport at all
+  server_->SetClientAuthorizer(nullptr);
+  EXPECT_STATUSES(Call(nullptr, root), st::OK);
 }
 
 }  // namespace
