@@ -1,5 +1,7 @@
 #include "api/iam/sts_service.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
@@ -162,6 +164,16 @@ ApiResult<void> AssumeRole(Op& op) {
   engine::Decision decision = engine::Evaluate(policies, request);
   if (!decision.allowed()) {
     return Fail(AccessDenied(op.ctx, "sts:AssumeRole", *role_arn, decision.basis));
+  }
+  // Unlike other resource policies, a trust policy is required: an identity
+  // policy's Allow alone never lets anyone assume a role (IAM User Guide,
+  // "How IAM roles differ from resource-based policies").
+  bool trusted = std::any_of(decision.matched.begin(), decision.matched.end(), [](const auto& m) {
+    return m.resource_policy && m.effect == engine::Effect::kAllow;
+  });
+  if (!trusted) {
+    return Fail(AccessDenied(op.ctx, "sts:AssumeRole", *role_arn,
+                             "the role's trust policy does not allow it"));
   }
 
   int seconds = static_cast<int>(duration->value_or(kDefaultSessionSeconds));

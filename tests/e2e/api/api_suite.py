@@ -61,6 +61,13 @@ class ApiTestCase(unittest.TestCase):
         except ClientError:
             pass
 
+    def allow_this_host(self, vpc_id, ec2=None):
+        ec2 = ec2 or self.ec2
+        sg = ec2.describe_security_groups(Filters=[{"Name": "group-name", "Values": ["default"]},
+                                                   {"Name": "vpc-id", "Values": [vpc_id]}])["SecurityGroups"][0]
+        ec2.authorize_security_group_ingress(GroupId=sg["GroupId"], IpPermissions=[
+            {"IpProtocol": "tcp", "FromPort": 2049, "ToPort": 2049, "IpRanges": [{"CidrIp": "127.0.0.1/32"}]}])
+
     def default_subnets(self):
         subnets = self.ec2.describe_subnets()["Subnets"]
         self.assertGreaterEqual(len(subnets), 3)
@@ -157,6 +164,9 @@ class MountTargets(ApiTestCase):
         ip = mt["IpAddress"]
         self.assertTrue(ip.startswith("127."))
         self.assertEqual(mt["AvailabilityZoneName"], subnets[0]["AvailabilityZone"])
+        # This host's clients connect from 127.0.0.1, outside every VPC: the
+        # default security group admits only its members (docs/network.md).
+        self.allow_this_host(mt["VpcId"])
         self.assertTrue(nfs_null_ok(ip, self.server.nfs_port), "no NFS at the mount target")
         # A real client: libnfs lists and writes through the mount target.
         url = f"nfs://{ip}/?version=4&nfsport={self.server.nfs_port}"
@@ -660,6 +670,7 @@ class Restart(unittest.TestCase):
         fs = efs.create_file_system(CreationToken="durable")["FileSystemId"]
         subnet = sorted(server.client("ec2").describe_subnets()["Subnets"], key=lambda s: s["AvailabilityZone"])[0]
         mt = efs.create_mount_target(FileSystemId=fs, SubnetId=subnet["SubnetId"])
+        ApiTestCase.allow_this_host(None, mt["VpcId"], server.client("ec2"))
         iam.create_user(UserName="durable")
         key = iam.create_access_key(UserName="durable")["AccessKey"]
         before = efs.describe_file_systems()["FileSystems"]

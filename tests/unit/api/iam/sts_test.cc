@@ -125,6 +125,16 @@ TEST_F(StsTest, TrustingTheAccountNeedsAnIdentityPolicyToo) {
   EXPECT_EQ(Assume(UserPrincipal("bob"), "acct").response.status, 200);
 }
 
+TEST_F(StsTest, AnIdentityPolicyAloneDoesNotLetAnyoneAssumeARole) {
+  MakeRole("efs", Trust(R"("arn:aws:iam::123456789012:user/bob")"));
+  ASSERT_EQ(Iam("PutUserPolicy", {{"UserName", "eve"}, {"PolicyName", "assume"},
+                                  {"PolicyDocument", kAllowAssume}})
+                .response.status,
+            200);
+  EXPECT_EQ(Assume(UserPrincipal("eve"), "efs").error_code, "AccessDenied");
+  EXPECT_EQ(Assume(UserPrincipal("bob"), "efs").response.status, 200);
+}
+
 TEST_F(StsTest, ExplicitDenyInTheTrustPolicyWins) {
   std::string trust =
       R"({"Version":"2012-10-17","Statement":[)"
