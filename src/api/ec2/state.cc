@@ -255,8 +255,11 @@ ApiResult<std::string> State::EnsureDefaultVpc() {
                    store::kMustNotExist);
     auto r = CreateVpcObjects(objects, marker_txn);
     if (r) return objects.vpc.id;
+    // Another thread or host may have created it meanwhile: then its range
+    // overlaps ours, or its marker conflicts. Look again before failing.
+    auto now = store.Get(kDefaultVpcKind, options.account_id);
+    if (now && *now) continue;
     if (!IsConflict(r.error())) return Fail(r.error());
-    // Another thread or host created it (or changed the VPC list): look again.
   }
   return Fail(FromStatus(Status(Errc::kConflict, "too many concurrent changes")));
 }
