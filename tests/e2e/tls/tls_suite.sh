@@ -130,6 +130,24 @@ check signed_identity_mounts ls_ok "$good"
 check server_verified_signature logged "signature verified"
 check tls13_negotiated grep -q "TLSv1.3" "$work/good.stunnel.log"
 
+# efs-utils' proxy binds each new connection to a partition before NFS:
+# program 400123 v1 proc 2 must answer READY with a 64-byte partition id.
+bind_ready() {
+  python3 - "$1" <<'PY'
+import socket, struct, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), 10)
+args = struct.pack(">I", 16) + bytes(range(16)) + struct.pack(">I", 8) + bytes(8)
+call = struct.pack(">IIIIIIIIII", 7, 0, 2, 400123, 1, 2, 0, 0, 0, 0) + args
+s.sendall(struct.pack(">I", 0x80000000 | len(call)) + call)
+n = struct.unpack(">I", s.recv(4, socket.MSG_WAITALL))[0] & 0x7FFFFFFF
+body = s.recv(n, socket.MSG_WAITALL)
+xid, mtype, stat, _, _, accept, kind = struct.unpack(">IIIIIII", body[:28])
+assert (xid, mtype, stat, accept, kind) == (7, 1, 0, 0, 3), body[:28]
+assert len(body) == 28 + 64 + 16, len(body)
+PY
+}
+check bind_client_to_partition_ready bind_ready "$good"
+
 tunnel anon - - "$host"; anon=$port
 check anonymous_tls_mounts ls_ok "$anon"
 check anonymous_tls_logged logged "no client certificate: anonymous"
