@@ -25,6 +25,7 @@
 #include "http/server.h"
 #include "iam/simulate.h"
 #include "net/certificate_authority.h"
+#include "server/data_plane.h"
 #include "server/client_policy_source.h"
 
 namespace elfs::server {
@@ -237,6 +238,26 @@ Result<std::unique_ptr<ControlPlane>> ControlPlane::Create(const Config& config,
 }
 
 Status ControlPlane::Start() {
+  // TLS on mount targets: elfs's CA, the server's region, and access keys
+  // from the IAM directory (inactive keys are unknown to the Connect check).
+  if (auto* dp = dynamic_cast<NfsDataPlane*>(impl_->data_plane)) {
+    const fs::path data(impl_->config.data_dir);
+    auto ca = net::CertificateAuthority::LoadOrCreate(data / "secrets", data);
+    if (!ca) return ca.error();
+    api::CredentialDirectory* dir = impl_->iam.get();
+    dp->SetTls(std::shared_ptr<net::CertificateAuthority>(std::move(*ca)), impl_->config.region,
+               [dir](std::string_view akid) -> std::optional<sigv4::Secret> {
+                 auto key = dir->FindAccessKey(akid);
+                 if (!key || !key->active) return std::nullopt;
+                 sigv4::Secret s{key->secret, key->session_token, 0};
+                 if (key->expires) {
+                   s.expiration = std::chrono::duration_cast<std::chrono::seconds>(
+                                      key->expires->time_since_epoch())
+                                      .count();
+                 }
+                 return s;
+               });
+  }
   auto targets = impl_->efs->ListMountTargets();
   if (!targets) return targets.error();
   for (const auto& mt : *targets) {

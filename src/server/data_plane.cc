@@ -13,7 +13,9 @@
 #include "backend/memory/memory_file_system.h"
 #include "api/ec2/cidr.h"
 #include "common/clock.h"
+#include "net/tls_listener.h"
 #include "nfs4/program.h"
+#include "rpc/efs_bind.h"
 
 namespace elfs::server {
 
@@ -294,10 +296,21 @@ Result<const nfs4::Export*> NfsDataPlane::ExportOf(std::string_view fs_id) {
 
 Result<ip::tcp::endpoint> NfsDataPlane::Listen(
     const nfs4::Export& exp, const ip::tcp::endpoint& at,
-    std::function<bool(const rpc::Connection&)> accept_filter) {
+    std::function<bool(const rpc::Connection&)> accept_filter,
+    std::shared_ptr<const rpc::TlsOptions> tls) {
   auto table = std::make_shared<rpc::ProgramTable>();
   table->Add(std::make_shared<nfs4::Nfs4Program>(nfs_, exp));
-  return rpc_.Listen(at, table, std::move(accept_filter));
+  // efs-utils' proxy binds each connection to a partition first.
+  rpc::AddEfsBindPrograms(*table, rpc::EfsBindOptions{exp.name});
+  return rpc_.Listen(at, table, std::move(accept_filter), std::move(tls));
+}
+
+void NfsDataPlane::SetTls(std::shared_ptr<net::CertificateAuthority> ca, std::string region,
+                          sigv4::SecretLookup secrets) {
+  std::lock_guard lock(mu_);
+  tls_ca_ = std::move(ca);
+  tls_region_ = std::move(region);
+  tls_secrets_ = std::move(secrets);
 }
 
 Result<ip::tcp::endpoint> NfsDataPlane::ServeAt(std::string_view fs_id, const ip::tcp::endpoint& at) {
@@ -325,7 +338,51 @@ Status NfsDataPlane::OpenMountTarget(std::string_view mount_target_id, std::stri
     n->Record("Accept", id, fs, c, d);
     return d.allowed;
   };
-  auto bound = Listen(**exp, ip::tcp::endpoint(addr, options_.nfs_port), std::move(filter));
+  std::shared_ptr<const rpc::TlsOptions> tls;
+  std::unique_lock tls_lock(mu_);
+  if (tls_ca_) {
+    net::EfsTlsListenerConfig cfg;
+    cfg.region = tls_region_;
+    cfg.file_system_id = std::string(fs_id);
+    cfg.secrets = tls_secrets_;
+    // Transport decisions go to the audit log next to the network ones.
+    cfg.audit = [n = network_, id = std::string(mount_target_id), fs = std::string(fs_id)](
+                    const rpc::Connection& c, const net::TlsAuditEvent& ev) {
+      api::AuditLog* log = n->audit.load(std::memory_order_acquire);
+      if (!log) return;
+      api::AuditEvent e;
+      e.time = std::chrono::system_clock::now();
+      e.event_source = "nfs";
+      e.event_name = "TlsConnect";
+      e.principal = ev.access_key_id.empty() ? "anonymous" : "";
+      e.access_key_id = ev.access_key_id;
+      e.source_ip = Network::ToIpText(c.remote().address());
+      e.resource = id;
+      e.decision = ev.accepted ? "allow" : "deny";
+      if (!ev.accepted) e.error_code = ev.reason.substr(0, ev.reason.find(':'));
+      e.reason = ev.reason;
+      e.details = {{"layer", "transport"},
+                   {"protocol", ev.protocol},
+                   {"cipher", ev.cipher},
+                   {"starttls", ev.starttls},
+                   {"client_certificate", ev.client_certificate},
+                   {"access_point", ev.access_point_id},
+                   {"mount_target", id},
+                   {"file_system", fs},
+                   {"connection", c.id()}};
+      log->Write(e);
+    };
+    auto ca = tls_ca_;
+    tls_lock.unlock();
+    // A fresh certificate per mount target: its file system's names and its
+    // address.
+    auto o = net::MakeMountTargetTlsOptions(*ca, ip_text, std::move(cfg));
+    if (!o) return o.error();
+    tls = *o;
+  } else {
+    tls_lock.unlock();
+  }
+  auto bound = Listen(**exp, ip::tcp::endpoint(addr, options_.nfs_port), std::move(filter), tls);
   if (!bound) return bound.error();
   spdlog::info("mount target {} of {} listening at {}:{}", mount_target_id, fs_id,
                bound->address().to_string(), bound->port());

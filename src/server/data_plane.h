@@ -29,7 +29,9 @@
 
 #include "api/common/audit_log.h"
 #include "api/common/directory.h"
+#include "net/certificate_authority.h"
 #include "net/mount_target_guard.h"
+#include "sigv4/sigv4.h"
 #include "nfs4/server.h"
 #include "rpc/server.h"
 #include "store/store.h"
@@ -52,6 +54,12 @@ class NfsDataPlane final : public api::DataPlane {
   // must outlive the data plane or be reset to null first.
   void SetAuditLog(api::AuditLog* audit);
 
+  // TLS on the mount targets opened from now on (SPEC §1.2): plain RPC and
+  // TLS on one port, RFC 9289 STARTTLS, certificates from `ca`, efs-utils
+  // identities verified for `region` with `secrets` (thread-safe lookup).
+  void SetTls(std::shared_ptr<net::CertificateAuthority> ca, std::string region,
+              sigv4::SecretLookup secrets);
+
   // Exports fs_id (creating its storage if missing). Idempotent.
   Status Attach(std::string_view fs_id);
   // Serves fs_id at `at` outside the API's mount targets (the embedded
@@ -72,7 +80,8 @@ class NfsDataPlane final : public api::DataPlane {
   // Static listeners pass no filter: they accept every connection.
   Result<boost::asio::ip::tcp::endpoint> Listen(
       const nfs4::Export& exp, const boost::asio::ip::tcp::endpoint& at,
-      std::function<bool(const rpc::Connection&)> accept_filter = {});
+      std::function<bool(const rpc::Connection&)> accept_filter = {},
+      std::shared_ptr<const rpc::TlsOptions> tls = nullptr);
   Status SaveExportNumbers();
   void RecheckLoop();
   // Closes live connections of mount targets that the rules no longer allow.
@@ -99,6 +108,9 @@ class NfsDataPlane final : public api::DataPlane {
   };
   std::map<std::string, Metered, std::less<>> metered_;  // guarded by mu_
   std::shared_ptr<Network> network_;
+  std::shared_ptr<net::CertificateAuthority> tls_ca_;  // guarded by mu_
+  std::string tls_region_;                            // guarded by mu_
+  sigv4::SecretLookup tls_secrets_;                   // guarded by mu_
   std::thread recheck_;  // runs RecheckLoop until network_ says stop
 };
 
