@@ -194,7 +194,8 @@ Result<std::unique_ptr<ControlPlane>> ControlPlane::Create(const Config& config,
         }
         return std::nullopt;
       },
-      impl->account_id);
+      impl->account_id,
+      [raw](const api::Principal& p) { return raw->iam->SessionPolicy(p); });
   // The data plane's client authorization; its decisions go to the audit log.
   impl->client_source = std::make_unique<ClientPolicySourceAdapter>(*impl->iam, *impl->efs,
                                                                     SystemClock::Instance());

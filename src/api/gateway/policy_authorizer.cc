@@ -18,10 +18,12 @@ iam::ContextKeys GlobalKeys(const CallContext& ctx) {
 }
 
 PolicyAuthorizer::PolicyAuthorizer(CredentialDirectory& credentials,
-                                   ResourcePolicyLookup resource_policies, std::string account_id)
+                                   ResourcePolicyLookup resource_policies, std::string account_id,
+                                   SessionPolicyLookup session_policies)
     : credentials_(credentials),
       resource_policies_(std::move(resource_policies)),
-      account_(std::move(account_id)) {}
+      account_(std::move(account_id)),
+      session_policies_(std::move(session_policies)) {}
 
 void PolicyAuthorizer::Invalidate() {
   cache_.Invalidate();
@@ -61,6 +63,14 @@ std::shared_ptr<const iam::Decision> PolicyAuthorizer::Decide(const CallContext&
   rc.keys = GlobalKeys(ctx);
   for (const auto& [k, v] : req.context) rc.keys[k] = v;
 
+  std::optional<std::string> session_policy;
+  if (session_policies_ && ctx.principal.kind == Principal::Kind::kAssumedRole) {
+    session_policy = session_policies_(ctx.principal);
+    // Sessions of one role and name may carry different session policies:
+    // the key they were issued under keeps their cached decisions apart.
+    if (session_policy) rc.keys["elfs:SessionAccessKeyId"] = {ctx.principal.access_key_id};
+  }
+
   uint64_t generation = cache_.generation();
   std::string key = iam::DecisionCache::Key(rc);
   if (auto hit = cache_.Get(key)) return hit;
@@ -77,9 +87,27 @@ std::shared_ptr<const iam::Decision> PolicyAuthorizer::Decide(const CallContext&
       }
     }
   }
-  auto decision = std::make_shared<const iam::Decision>(iam::Evaluate(set, rc));
-  cache_.Put(key, decision, generation);
-  return decision;
+  iam::Decision decision = iam::Evaluate(set, rc);
+  if (session_policy && decision.effect != iam::DecisionEffect::kExplicitDeny) {
+    // The intersection (IAM User Guide, "Session policies"): the session
+    // policy must allow too, and its explicit Deny wins.
+    iam::PolicySet session_set;
+    session_set.resource_account = account_;
+    if (auto p = Parsed(*session_policy, iam::PolicyType::kIdentity)) {
+      session_set.identity.push_back({"session-policy", p});
+    }
+    iam::Decision limited = iam::Evaluate(session_set, rc);
+    if (!limited.allowed() && (decision.allowed() ||
+                               limited.effect == iam::DecisionEffect::kExplicitDeny)) {
+      if (limited.effect != iam::DecisionEffect::kExplicitDeny) {
+        limited.basis = "the session policy does not allow it";
+      }
+      decision = std::move(limited);
+    }
+  }
+  auto shared = std::make_shared<const iam::Decision>(std::move(decision));
+  cache_.Put(key, shared, generation);
+  return shared;
 }
 
 tl::expected<void, ApiError> PolicyAuthorizer::Authorize(const CallContext& ctx,

@@ -38,8 +38,13 @@ class PolicyAuthorizer final : public Authorizer {
   using ResourcePolicyLookup =
       std::function<std::optional<ResourcePolicy>(std::string_view arn, std::string_view action)>;
 
+  // The session policy an assumed-role session was created with (AssumeRole's
+  // Policy), or nullopt. A session's permissions are the intersection of its
+  // role's policies and this one.
+  using SessionPolicyLookup = std::function<std::optional<std::string>(const Principal&)>;
+
   PolicyAuthorizer(CredentialDirectory& credentials, ResourcePolicyLookup resource_policies,
-                   std::string account_id);
+                   std::string account_id, SessionPolicyLookup session_policies = {});
 
   tl::expected<void, ApiError> Authorize(const CallContext& ctx, const AuthzRequest& req) override;
   // The whole decision, for explanations (and tests).
@@ -53,6 +58,7 @@ class PolicyAuthorizer final : public Authorizer {
   CredentialDirectory& credentials_;
   ResourcePolicyLookup resource_policies_;
   const std::string account_;
+  SessionPolicyLookup session_policies_;
   iam::DecisionCache cache_;
   std::mutex parsed_mu_;
   // Parsed documents by their text; cleared on Invalidate().
