@@ -10,7 +10,28 @@
 #include <spdlog/spdlog.h>
 
 #include "server/config.h"
+#include "server/control_plane.h"
 #include "server/daemon.h"
+#include "store/store.h"
+
+namespace {
+
+// `elfsd explain` reads the state; it never creates storage or listeners.
+class ReadOnlyDataPlane final : public elfs::api::DataPlane {
+ public:
+  elfs::Status CreateStorage(std::string_view) override { return Refuse(); }
+  elfs::Status DeleteStorage(std::string_view) override { return Refuse(); }
+  uint64_t MeteredSize(std::string_view) override { return 0; }
+  elfs::Status OpenMountTarget(std::string_view, std::string_view, std::string_view) override {
+    return Refuse();
+  }
+  void CloseMountTarget(std::string_view) override {}
+
+ private:
+  static elfs::Status Refuse() { return {elfs::Errc::kReadOnly, "explain changes nothing"}; }
+};
+
+}  // namespace
 
 int main(int argc, char** argv) {
   using elfs::server::Config;
@@ -49,7 +70,40 @@ int main(int argc, char** argv) {
   app.add_option("--log-level", config.log_level, "trace|debug|info|warn|error");
   app.add_option("--backend", config.backend,
                  "local (default) or memory (nothing persists; for tests)");
+  // `elfsd explain ...`: the layer-by-layer answer for one client, from the
+  // state in the data directory (elfsd may be running), then exit.
+  elfs::server::ControlPlane::ExplainRequest explain;
+  auto* explain_cmd = app.add_subcommand(
+      "explain", "could this client mount this mount target, and write, and as root? (JSON)");
+  explain_cmd->add_option("--mount-target", explain.mount_target_id, "fsmt-...")->required();
+  explain_cmd->add_option("--source-ip", explain.source_ip, "the client's address")->required();
+  explain_cmd->add_option("--source-port", explain.source_port, "the client's port (default 40000)");
+  explain_cmd->add_flag("--tls", explain.tls, "the client connects with TLS");
+  explain_cmd->add_option("--access-key-id", explain.access_key_id,
+                          "the IAM identity of its client certificate (default: anonymous)");
+  explain_cmd->add_option("--access-point", explain.access_point_id, "fsap-... (needs --tls)");
   CLI11_PARSE(app, argc, argv);
+  if (*explain_cmd) {
+    spdlog::set_level(spdlog::level::warn);
+    auto store = elfs::store::OpenSqliteStore(std::filesystem::path(config.data_dir) / "state" / "elfs.db");
+    if (!store) {
+      std::cerr << "elfsd explain: " << store.error().ToString() << "\n";
+      return 1;
+    }
+    ReadOnlyDataPlane data_plane;
+    auto control = elfs::server::ControlPlane::Create(config, **store, data_plane);
+    if (!control) {
+      std::cerr << "elfsd explain: " << control.error().ToString() << "\n";
+      return 1;
+    }
+    auto answer = (*control)->Explain(explain);
+    if (!answer) {
+      std::cerr << "elfsd explain: " << answer.error().ToString() << "\n";
+      return 1;
+    }
+    std::cout << answer->dump(2) << "\n";
+    return 0;
+  }
   if (!fs_flags.empty()) config.file_systems.clear();
   for (const auto& f : fs_flags) {
     size_t eq = f.find('=');

@@ -13,6 +13,7 @@
 #include <spdlog/spdlog.h>
 
 #include "api/common/audit_log.h"
+#include "api/ec2/cidr.h"
 #include "api/ec2/ec2_service.h"
 #include "api/efs/efs_service.h"
 #include "api/gateway/gateway.h"
@@ -25,6 +26,7 @@
 #include "http/server.h"
 #include "iam/simulate.h"
 #include "net/certificate_authority.h"
+#include "net/mount_target_guard.h"
 #include "server/data_plane.h"
 #include "server/client_policy_source.h"
 
@@ -328,6 +330,49 @@ api::AuditLog& ControlPlane::audit_log() const { return *impl_->audit; }
 authz::ClientAuthorizer& ControlPlane::client_authorizer() const {
   return *impl_->client_authorizer;
 }
+Result<nlohmann::json> ControlPlane::Explain(const ExplainRequest& request) const {
+  auto targets = impl_->efs->ListMountTargets();
+  if (!targets) return Err(targets.error());
+  const api::efs::MountTargetInfo* mt = nullptr;
+  for (const auto& t : *targets)
+    if (t.mount_target_id == request.mount_target_id) mt = &t;
+  if (!mt) return Err(Errc::kNotFound, "no mount target " + request.mount_target_id);
+  auto client_ip = api::ec2::ParseIp(request.source_ip);
+  auto mt_ip = api::ec2::ParseIp(mt->ip_address);
+  if (!client_ip || !mt_ip) return Err(Errc::kInvalid, "bad address " + request.source_ip);
+
+  net::MountTargetGuard guard(*impl_->store);
+  net::NetworkDecision network =
+      guard.Check(mt->mount_target_id, *mt_ip, *client_ip, request.source_port);
+  nlohmann::json checks = nlohmann::json::array();
+  for (const auto& c : network.checks)
+    checks.push_back({{"layer", net::LayerName(c.layer)}, {"allowed", c.allowed}, {"rule", c.rule}});
+
+  authz::ConnectionFacts facts;
+  facts.file_system_id = mt->file_system_id;
+  facts.source_ip = request.source_ip;
+  facts.tls = request.tls;
+  facts.access_key_id = request.access_key_id;
+  facts.access_point_id = request.access_point_id;
+  if (auto key = impl_->iam->FindAccessKey(request.access_key_id)) facts.session_token = key->session_token;
+  auto client = impl_->client_authorizer->Decide(facts);
+
+  bool mount = network.allowed && client->mountable();
+  return nlohmann::json{
+      {"mount_target", mt->mount_target_id},
+      {"file_system", mt->file_system_id},
+      {"network",
+       {{"allowed", network.allowed}, {"layer", net::LayerName(network.layer)},
+        {"rule", network.rule}, {"reason", network.reason}, {"checks", checks}}},
+      {"transport",
+       {{"tls", request.tls},
+        {"identity", request.access_key_id.empty() ? "anonymous" : request.access_key_id},
+        {"note", "a client certificate's signature is assumed to verify"}}},
+      {"client", client->ToJson()},
+      {"answer",
+       {{"mount", mount}, {"write", mount && client->write}, {"write_as_root", mount && client->write && client->root}}}};
+}
+
 const std::string& ControlPlane::account_id() const { return impl_->account_id; }
 uint16_t ControlPlane::api_port() const { return impl_->api_port; }
 const fs::path& ControlPlane::root_credentials_file() const { return impl_->credentials_file; }

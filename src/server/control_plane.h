@@ -15,6 +15,8 @@
 #include <string>
 
 #include "api/common/audit_log.h"
+#include <nlohmann/json.hpp>
+
 #include "api/common/directory.h"
 #include "authz/client_authorizer.h"
 #include "common/status.h"
@@ -49,6 +51,21 @@ class ControlPlane {
   // file system policies, access points, keys and identity policies;
   // invalidated on every store change of IAM or EFS data.
   authz::ClientAuthorizer& client_authorizer() const;
+  // "Could this client, from this address, with these credentials, mount
+  // this file system and write as root?" — answered layer by layer (network,
+  // transport, identity and IAM, POSIX mapping) from the current state, as a
+  // JSON object. The TLS client certificate's signature is assumed valid: the
+  // question is what its identity may do.
+  struct ExplainRequest {
+    std::string mount_target_id;
+    std::string source_ip;
+    uint16_t source_port = 40000;
+    bool tls = false;
+    std::string access_key_id;
+    std::string access_point_id;
+  };
+  Result<nlohmann::json> Explain(const ExplainRequest& request) const;
+
   const std::string& account_id() const;
   uint16_t api_port() const;  // 0 when the API is off
   // Where the root credentials are, and whether this start created them.

@@ -207,6 +207,38 @@ class MountTargets(ApiTestCase):
         self.efs.delete_mount_target(MountTargetId=second["MountTargetId"])
         self.ec2.delete_security_group(GroupId=sg)
 
+    def test_explain_answers_layer_by_layer(self):
+        fs = self.new_fs("explain-1")
+        subnet = self.default_subnets()[2]
+        mt = self.efs.create_mount_target(FileSystemId=fs["FileSystemId"], SubnetId=subnet["SubnetId"])
+
+        def explain(*args):
+            p = subprocess.run([ELFSD, "--data-dir", self.server.data_dir, "explain",
+                                "--mount-target", mt["MountTargetId"]] + list(args),
+                               capture_output=True, text=True, timeout=30)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            return json.loads(p.stdout)
+
+        # Outside every VPC: the network layer refuses, naming the groups.
+        j = explain("--source-ip", "10.1.2.3")
+        self.assertFalse(j["network"]["allowed"])
+        self.assertEqual(j["answer"], {"mount": False, "write": False, "write_as_root": False})
+        # A member of the default group, no file system policy: everything.
+        eni = self.ec2.create_network_interface(SubnetId=subnet["SubnetId"])["NetworkInterface"]
+        j = explain("--source-ip", eni["PrivateIpAddress"])
+        self.assertTrue(j["network"]["allowed"], j["network"])
+        self.assertEqual(j["answer"], {"mount": True, "write": True, "write_as_root": True})
+        # A mount-only policy: read-only, and the statement that allowed is named.
+        self.efs.put_file_system_policy(FileSystemId=fs["FileSystemId"], Policy=json.dumps({
+            "Version": "2012-10-17", "Statement": [{"Sid": "MountOnly", "Effect": "Allow",
+                                                    "Principal": {"AWS": "*"},
+                                                    "Action": "elasticfilesystem:ClientMount",
+                                                    "Resource": fs["FileSystemArn"]}]}))
+        j = explain("--source-ip", eni["PrivateIpAddress"])
+        self.assertEqual(j["answer"], {"mount": True, "write": False, "write_as_root": False})
+        self.assertEqual(j["client"]["actions"]["ClientMount"]["matched"][0]["sid"], "MountOnly")
+        self.ec2.delete_network_interface(NetworkInterfaceId=eni["NetworkInterfaceId"])
+
     def test_errors(self):
         fs_id = self.new_fs("mt-errors")["FileSystemId"]
         with self.assertRaises(ClientError) as ctx:
