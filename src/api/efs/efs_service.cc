@@ -491,20 +491,10 @@ Result<FileSystemInfo> EfsService::EnsureFileSystem(std::string_view creation_to
     fs.backup_status = "DISABLED";
     if (!name.empty()) fs.tags.emplace_back("Name", std::string(name));
     ELFS_RETURN_IF_ERROR_R(impl_->data_plane_.CreateStorage(fs.id));
-    auto quota = impl_->store_.Get(kQuotaKind, "file-systems");
-    if (!quota) return Err(quota.error());
-    uint64_t count = 0;
-    std::optional<uint64_t> quota_version = store::kMustNotExist;
-    if (*quota) {
-      Json q = Json::parse((*quota)->value, nullptr, false);
-      count = q.is_object() ? q.value("Count", uint64_t{0}) : 0;
-      quota_version = (*quota)->version;
-    }
     store::Transaction txn;
-    txn.Put(kCreationTokenKind, std::string(creation_token),
-            Dump({{"FileSystemId", fs.id}, {"Request", Json()}}), store::kMustNotExist);
-    txn.Put(kQuotaKind, "file-systems", Dump({{"Count", count + 1}}), quota_version);
-    txn.Put(kFileSystemKind, fs.id, Dump(fs.ToJson()), store::kMustNotExist);
+    if (auto added = impl_->AddNewFileSystem(txn, fs, Json()); !added) {
+      return Err(Errc::kNoSpace, added.error().message);
+    }
     Status s = impl_->store_.Commit(txn);
     if (s.code() == Errc::kConflict) continue;
     ELFS_RETURN_IF_ERROR_R(s);

@@ -145,25 +145,8 @@ R<Impl::Answer> Impl::CreateFileSystem(Call& c) {
   auto answer = Retrying([&]() -> R<Answer> {
     EFS_TRY(earlier, existing());
     if (earlier) return *earlier;
-    auto quota = store_.Get(kQuotaKind, "file-systems");
-    if (!quota) return StoreFailure(quota.error());
-    uint64_t count = 0;
-    std::optional<uint64_t> quota_version = store::kMustNotExist;
-    if (*quota) {
-      Json q = Json::parse((*quota)->value, nullptr, false);
-      count = q.is_object() ? q.value("Count", uint64_t{0}) : 0;
-      quota_version = (*quota)->version;
-    }
-    if (count >= config_.max_file_systems) {
-      return Error("FileSystemLimitExceeded",
-                   fmt::format("The account has reached its limit of {} file systems.",
-                               config_.max_file_systems));
-    }
     store::Transaction txn;
-    txn.Put(kCreationTokenKind, token, Dump({{"FileSystemId", fs.id}, {"Request", fingerprint}}),
-            store::kMustNotExist);
-    txn.Put(kQuotaKind, "file-systems", Dump({{"Count", count + 1}}), quota_version);
-    txn.Put(kFileSystemKind, fs.id, Dump(fs.ToJson()), store::kMustNotExist);
+    EFS_CHECK(AddNewFileSystem(txn, fs, fingerprint));
     EFS_CHECK(Commit(txn));
     committed = true;
     c.resource = arn;
@@ -175,6 +158,29 @@ R<Impl::Answer> Impl::CreateFileSystem(Call& c) {
     (void)dropped;  // nothing refers to it; a leftover directory holds no data
   }
   return answer;
+}
+
+R<void> Impl::AddNewFileSystem(store::Transaction& txn, const FileSystemRecord& fs,
+                               const Json& request) const {
+  auto quota = store_.Get(kQuotaKind, "file-systems");
+  if (!quota) return StoreFailure(quota.error());
+  uint64_t count = 0;
+  std::optional<uint64_t> quota_version = store::kMustNotExist;
+  if (*quota) {
+    Json q = Json::parse((*quota)->value, nullptr, false);
+    count = q.is_object() ? q.value("Count", uint64_t{0}) : 0;
+    quota_version = (*quota)->version;
+  }
+  if (count >= config_.max_file_systems) {
+    return Error("FileSystemLimitExceeded",
+                 fmt::format("The account has reached its limit of {} file systems.",
+                             config_.max_file_systems));
+  }
+  txn.Put(kCreationTokenKind, fs.creation_token,
+          Dump({{"FileSystemId", fs.id}, {"Request", request}}), store::kMustNotExist);
+  txn.Put(kQuotaKind, "file-systems", Dump({{"Count", count + 1}}), quota_version);
+  txn.Put(kFileSystemKind, fs.id, Dump(fs.ToJson()), store::kMustNotExist);
+  return {};
 }
 
 R<Impl::Answer> Impl::DescribeFileSystems(Call& c) {

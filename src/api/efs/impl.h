@@ -161,6 +161,12 @@ class EfsService::Impl {
   R<Answer> ChangeTags(Call& c, const TaggedResource& target,
                        const std::function<R<Tags>(const Tags&)>& change, int status);
   R<void> CheckTagCount(const Tags& tags) const;
+  // Adds a new file system to `txn`: its record, its creation token (must
+  // not exist yet) and the account's file system count (compare-and-swap),
+  // FileSystemLimitExceeded at the limit. Shared by CreateFileSystem and
+  // EfsService::EnsureFileSystem.
+  R<void> AddNewFileSystem(store::Transaction& txn, const FileSystemRecord& fs,
+                           const Json& request) const;
   std::string NewId(std::string_view prefix);
 
   store::Store& store_;
