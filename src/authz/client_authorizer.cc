@@ -229,6 +229,7 @@ std::shared_ptr<const ClientDecision> ClientAuthorizer::Decide(const ConnectionF
 
   // Identity layer: the efs-utils identity the transport verified.
   std::vector<ResolvedPrincipal::PolicyText> identity_policies;
+  std::optional<ResolvedPrincipal::PolicyText> session_policy;
   if (!facts.access_key_id.empty()) {
     auto p = source_.ResolveAccessKey(facts.access_key_id, facts.session_token);
     if (!p) {
@@ -238,6 +239,7 @@ std::shared_ptr<const ClientDecision> ClientAuthorizer::Decide(const ConnectionF
     }
     d->principal = std::move(p->principal);
     identity_policies = std::move(p->identity_policies);
+    session_policy = std::move(p->session_policy);
     if (p->expires) {
       if (*p->expires <= now) {
         Refuse(*d, "identity", fmt::format("access key {}: the session expired",
@@ -290,6 +292,11 @@ std::shared_ptr<const ClientDecision> ClientAuthorizer::Decide(const ConnectionF
       spdlog::warn("client authorization: identity policy {} does not parse: {}", doc.label,
                    error);
     }
+  }
+  if (session_policy) {
+    // Validated by AssumeRole; one that no longer parses (null) allows nothing.
+    set.session = iam::LabeledPolicy{session_policy->label,
+                                     Parsed(session_policy->json, iam::PolicyType::kIdentity, nullptr)};
   }
   if (auto json = source_.FileSystemPolicy(facts.file_system_id)) {
     std::string error;

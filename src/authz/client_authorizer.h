@@ -71,6 +71,8 @@ struct ResolvedPrincipal {
     std::string json;
   };
   std::vector<PolicyText> identity_policies;
+  // An assumed-role session's own policy: the session gets the intersection.
+  std::optional<PolicyText> session_policy;
   // Session credentials stop working at this time (epoch seconds).
   std::optional<int64_t> expires;
 };

@@ -135,9 +135,8 @@ void EvaluatePolicy(const LabeledPolicy& lp, bool is_resource, const RequestCont
 
 bool IsOwnRoot(const Principal& p) { return p.kind == Principal::Kind::kAccountRoot; }
 
-}  // namespace
-
-Decision Evaluate(const PolicySet& set, const RequestContext& req) {
+// Rules 1-7 of evaluate.h; Evaluate adds the session policy (rule 8).
+Decision EvaluatePolicies(const PolicySet& set, const RequestContext& req) {
   Decision d;
   d.action = req.action;
   d.resource = req.resource;
@@ -223,6 +222,30 @@ Decision Evaluate(const PolicySet& set, const RequestContext& req) {
               "resource-based policy; no resource-based policy allows it";
   }
   return d;
+}
+
+}  // namespace
+
+Decision Evaluate(const PolicySet& set, const RequestContext& req) {
+  Decision decision = EvaluatePolicies(set, req);
+  if (!set.session || decision.effect == DecisionEffect::kExplicitDeny) return decision;
+  Decision limited;
+  if (set.session->policy) {
+    PolicySet session_set;
+    session_set.resource_account = set.resource_account;
+    session_set.identity.push_back(*set.session);
+    limited = EvaluatePolicies(session_set, req);
+  } else {
+    limited = decision;  // a session policy that cannot be read allows nothing
+    limited.effect = DecisionEffect::kImplicitDeny;
+  }
+  if (limited.allowed() ||
+      (!decision.allowed() && limited.effect != DecisionEffect::kExplicitDeny)) {
+    return decision;
+  }
+  if (limited.effect != DecisionEffect::kExplicitDeny)
+    limited.basis = "the session policy does not allow it";
+  return limited;
 }
 
 const std::shared_ptr<const Policy>& DefaultEfsFileSystemPolicy() {

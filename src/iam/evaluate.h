@@ -22,8 +22,11 @@
 //  7. Otherwise kImplicitDeny.
 // Role sessions are evaluated with the role's identity policies (the caller
 // puts them in the set) and match resource-policy principals naming the
-// session ARN, the role ARN or the account. Permission boundaries, session
-// policies, SCPs and RCPs do not exist in elfs.
+// session ARN, the role ARN or the account.
+//  8. A session policy (AssumeRole's Policy) limits a session to the
+//     intersection (IAM User Guide, "Session policies"): what the rules above
+//     allow must be allowed by the session policy too, and its explicit Deny
+//     wins. Permission boundaries, SCPs and RCPs do not exist in elfs.
 //
 // Thread safety: Evaluate is a pure function of its arguments.
 #pragma once
@@ -48,6 +51,8 @@ struct PolicySet {
   std::vector<LabeledPolicy> identity;   // the user's, its groups', the role's
   std::optional<LabeledPolicy> resource; // the file system policy / trust policy
   std::string resource_account;          // the account that owns the resource
+  // An assumed-role session's own policy (null policy: unreadable, allows nothing).
+  std::optional<LabeledPolicy> session;
 };
 
 Decision Evaluate(const PolicySet& policies, const RequestContext& request);

@@ -1,6 +1,7 @@
 #include "net/mount_target_guard.h"
 
-#include <nlohmann/json.hpp>
+#include <algorithm>
+#include <cctype>
 
 namespace elfs::net {
 
@@ -86,7 +87,6 @@ class Trace {
 
 NetworkDecision EvaluateMountTargetAccess(const ec2::NetworkSnapshot& net,
                                           const MountTargetEndpoint& mt,
-                                          const MountTargetOptions& options,
                                           const ec2::IpAddress& client_ip, uint16_t client_port) {
   NetworkDecision d;
   Trace t(d);
@@ -149,7 +149,7 @@ NetworkDecision EvaluateMountTargetAccess(const ec2::NetworkSnapshot& net,
               }))
     return d;
   // 5. The seed's iptables rule, server side.
-  if (options.require_privileged_source_port &&
+  if (RequiresPrivilegedSourcePort(*mt_if) &&
       !t.Step(NetworkLayer::kPrivilegedSourcePort, client_port < 1024, "", [&] {
         return "mount target " + mt.mount_target_id +
                " accepts privileged source ports (< 1024) only; the client used " +
@@ -175,78 +175,15 @@ NetworkDecision EvaluateMountTargetAccess(const ec2::NetworkSnapshot& net,
   return d;
 }
 
-namespace {
-
-Result<MountTargetOptions> ParseOptions(std::string_view mount_target_id, const std::string& value) {
-  MountTargetOptions o;
-  auto j = nlohmann::json::parse(value, nullptr, false);
-  if (!j.is_object())
-    return Err(Errc::kInternal, "corrupt mount target options of " + std::string(mount_target_id));
-  auto it = j.find("RequirePrivilegedSourcePort");
-  if (it != j.end()) {
-    if (!it->is_boolean())
-      return Err(Errc::kInternal,
-                 "RequirePrivilegedSourcePort of " + std::string(mount_target_id) + " is not a boolean");
-    o.require_privileged_source_port = it->get<bool>();
-  }
-  return o;
+bool RequiresPrivilegedSourcePort(const ec2::NetworkInterface& mount_target_interface) {
+  auto it = mount_target_interface.tags.find(kRequirePrivilegedSourcePortTag);
+  if (it == mount_target_interface.tags.end()) return false;
+  std::string v = it->second;
+  std::transform(v.begin(), v.end(), v.begin(), [](unsigned char ch) { return std::tolower(ch); });
+  return v == "true";
 }
 
-}  // namespace
-
-Result<MountTargetOptions> LoadMountTargetOptions(store::Store& store,
-                                                  std::string_view mount_target_id) {
-  auto rec = store.Get(kMountTargetOptionsKind, mount_target_id);
-  if (!rec) return Err(rec.error());
-  if (!*rec) return MountTargetOptions{};
-  return ParseOptions(mount_target_id, (*rec)->value);
-}
-
-Status SaveMountTargetOptions(store::Store& store, std::string_view mount_target_id,
-                              const MountTargetOptions& options) {
-  nlohmann::json j = {{"RequirePrivilegedSourcePort", options.require_privileged_source_port}};
-  store::Transaction txn;
-  txn.Put(kMountTargetOptionsKind, std::string(mount_target_id), j.dump());
-  return store.Commit(txn);
-}
-
-MountTargetGuard::MountTargetGuard(store::Store& store)
-    : store_(store), view_(store), options_generation_(std::make_shared<std::atomic<uint64_t>>(0)) {
-  std::weak_ptr<std::atomic<uint64_t>> gen = options_generation_;
-  store_.Watch([gen](const std::vector<store::Key>& changed) {
-    auto g = gen.lock();
-    if (!g) return;
-    for (const auto& k : changed) {
-      if (k.kind == kMountTargetOptionsKind) {
-        g->fetch_add(1, std::memory_order_acq_rel);
-        return;
-      }
-    }
-  });
-}
-
-uint64_t MountTargetGuard::Generation() const {
-  return view_.Generation() + options_generation_->load(std::memory_order_acquire);
-}
-
-Result<MountTargetOptions> MountTargetGuard::OptionsOf(std::string_view mount_target_id) {
-  uint64_t gen = options_generation_->load(std::memory_order_acquire);
-  std::lock_guard lock(mu_);
-  if (gen != cached_options_generation_) {
-    // Few records (one per mount target that set a flag): reload them all.
-    auto all = store_.List(kMountTargetOptionsKind);
-    if (!all) return Err(all.error());
-    options_.clear();
-    for (const auto& rec : *all) {
-      auto o = ParseOptions(rec.id, rec.value);
-      if (!o) return Err(o.error());
-      options_[rec.id] = *o;
-    }
-    cached_options_generation_ = gen;
-  }
-  auto it = options_.find(mount_target_id);
-  return it == options_.end() ? MountTargetOptions{} : it->second;
-}
+MountTargetGuard::MountTargetGuard(store::Store& store) : view_(store) {}
 
 NetworkDecision MountTargetGuard::Check(std::string_view mount_target_id,
                                         const ec2::IpAddress& mount_target_ip,
@@ -260,11 +197,9 @@ NetworkDecision MountTargetGuard::Check(std::string_view mount_target_id,
   };
   auto snap = view_.Current();
   if (!snap) return fail(snap.error());
-  auto options = OptionsOf(mount_target_id);
-  if (!options) return fail(options.error());
   const ec2::NetworkInterface* mt_if = (*snap)->InterfaceForAddress(mount_target_ip);
   MountTargetEndpoint mt{std::string(mount_target_id), mt_if ? mt_if->id : std::string()};
-  return EvaluateMountTargetAccess(**snap, mt, *options, client_ip, client_port);
+  return EvaluateMountTargetAccess(**snap, mt, client_ip, client_port);
 }
 
 }  // namespace elfs::net

@@ -11,21 +11,16 @@
 // The first check that refuses decides; ACLs are stateless (both
 // directions), security groups stateful (the opening direction only).
 //
-// The per mount target "privileged source ports only" flag lives in the
-// store under kind "net/mount-target-options" (id: the mount target id,
-// value {"RequirePrivilegedSourcePort": true}); nothing in the API writes it
-// yet (docs/network.md).
+// The per mount target "privileged source ports only" flag (EFS has no such
+// setting) is a tag on the mount target's network interface,
+// elfs:RequirePrivilegedSourcePort=true, set with ec2 create-tags like any
+// tag, so the AWS CLI and IAM (ec2:CreateTags) govern it (docs/network.md).
 //
 // Thread safety: EvaluateMountTargetAccess is pure; MountTargetGuard is
 // thread-safe.
 #pragma once
 
-#include <atomic>
 #include <cstdint>
-#include <map>
-#include <memory>
-#include <mutex>
-#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -39,7 +34,7 @@ namespace elfs::net {
 // EFS's NFS port: security group and ACL rules are written for it even when
 // elfsd listens on another port (--nfs-port maps the port, not the model).
 inline constexpr int kNfsPort = 2049;
-inline constexpr const char* kMountTargetOptionsKind = "net/mount-target-options";
+inline constexpr const char* kRequirePrivilegedSourcePortTag = "elfs:RequirePrivilegedSourcePort";
 
 // Where a check sits on the path of the connection.
 enum class NetworkLayer {
@@ -77,10 +72,6 @@ struct NetworkDecision {
   std::string client_subnet;         // the subnet containing the client, if any
 };
 
-struct MountTargetOptions {
-  bool require_privileged_source_port = false;
-};
-
 // The mount target as the network sees it: its interface carries its
 // address, subnet and security groups.
 struct MountTargetEndpoint {
@@ -91,20 +82,16 @@ struct MountTargetEndpoint {
 // The decision for one connection against one snapshot. Pure.
 NetworkDecision EvaluateMountTargetAccess(const api::ec2::NetworkSnapshot& net,
                                           const MountTargetEndpoint& mt,
-                                          const MountTargetOptions& options,
                                           const api::ec2::IpAddress& client_ip,
                                           uint16_t client_port);
 
-// The flag record (see above).
-Result<MountTargetOptions> LoadMountTargetOptions(store::Store& store,
-                                                  std::string_view mount_target_id);
-Status SaveMountTargetOptions(store::Store& store, std::string_view mount_target_id,
-                              const MountTargetOptions& options);
+// Whether an interface's tags turn the privileged-source-port rule on
+// (value "true", any case).
+bool RequiresPrivilegedSourcePort(const api::ec2::NetworkInterface& mount_target_interface);
 
 class MountTargetGuard {
  public:
-  // Watches `store` (ec2 records and the options kind). REQUIRES: store
-  // outlives the guard; the watcher holds only shared counters.
+  // Watches `store`'s ec2 records. REQUIRES: store outlives the guard.
   explicit MountTargetGuard(store::Store& store);
 
   // The decision from the current network snapshot. `mount_target_ip` finds
@@ -114,19 +101,12 @@ class MountTargetGuard {
                         const api::ec2::IpAddress& mount_target_ip,
                         const api::ec2::IpAddress& client_ip, uint16_t client_port);
 
-  // Moves whenever a decision may have changed (an ec2 record or a mount
-  // target's options were written). Cheap.
-  uint64_t Generation() const;
+  // Moves whenever a decision may have changed (an ec2 record was written).
+  // Cheap.
+  uint64_t Generation() const { return view_.Generation(); }
 
  private:
-  Result<MountTargetOptions> OptionsOf(std::string_view mount_target_id);
-
-  store::Store& store_;
   api::ec2::NetworkView view_;
-  std::shared_ptr<std::atomic<uint64_t>> options_generation_;
-  std::mutex mu_;  // guards the options cache
-  uint64_t cached_options_generation_ = ~uint64_t{0};
-  std::map<std::string, MountTargetOptions, std::less<>> options_;
 };
 
 }  // namespace elfs::net

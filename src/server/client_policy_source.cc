@@ -33,6 +33,8 @@ Result<authz::ResolvedPrincipal> ClientPolicySourceAdapter::ResolveAccessKey(
     if (*out.expires <= clock_.Now().sec) return Err(Errc::kAccess, "the session expired");
   }
   out.principal = api::ToPolicyPrincipal(key->principal);
+  if (!key->session_policy.empty())
+    out.session_policy = authz::ResolvedPrincipal::PolicyText{"session-policy", key->session_policy};
   for (auto& doc : credentials_.IdentityPolicies(key->principal))
     out.identity_policies.push_back({std::move(doc.source), std::move(doc.json)});
   return out;

@@ -45,8 +45,7 @@ api::ec2::IpAddress ToIp(const ip::address& a) {
 
 // Store changes that can change a network decision.
 bool AffectsNetwork(const store::Key& k) {
-  return k.kind.starts_with("ec2/") || k.kind == net::kMountTargetOptionsKind ||
-         k.kind == "efs/mount-target";
+  return k.kind.starts_with("ec2/") || k.kind == "efs/mount-target";
 }
 
 }  // namespace

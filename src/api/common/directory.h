@@ -29,6 +29,7 @@ struct AccessKey {
   // X-Amz-Security-Token, and when they stop working.
   std::string session_token;
   std::optional<std::chrono::system_clock::time_point> expires;
+  std::string session_policy;  // AssumeRole's Policy: limits the session; "" when none
   Principal principal;  // whom the key authenticates
 };
 

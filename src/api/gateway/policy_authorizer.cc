@@ -87,24 +87,12 @@ std::shared_ptr<const iam::Decision> PolicyAuthorizer::Decide(const CallContext&
       }
     }
   }
-  iam::Decision decision = iam::Evaluate(set, rc);
-  if (session_policy && decision.effect != iam::DecisionEffect::kExplicitDeny) {
-    // The intersection (IAM User Guide, "Session policies"): the session
-    // policy must allow too, and its explicit Deny wins.
-    iam::PolicySet session_set;
-    session_set.resource_account = account_;
-    if (auto p = Parsed(*session_policy, iam::PolicyType::kIdentity)) {
-      session_set.identity.push_back({"session-policy", p});
-    }
-    iam::Decision limited = iam::Evaluate(session_set, rc);
-    if (!limited.allowed() && (decision.allowed() ||
-                               limited.effect == iam::DecisionEffect::kExplicitDeny)) {
-      if (limited.effect != iam::DecisionEffect::kExplicitDeny) {
-        limited.basis = "the session policy does not allow it";
-      }
-      decision = std::move(limited);
-    }
+  if (session_policy) {
+    // Validated by AssumeRole; one that no longer parses allows nothing.
+    set.session = iam::LabeledPolicy{"session-policy",
+                                     Parsed(*session_policy, iam::PolicyType::kIdentity)};
   }
+  iam::Decision decision = iam::Evaluate(set, rc);
   auto shared = std::make_shared<const iam::Decision>(std::move(decision));
   cache_.Put(key, shared, generation);
   return shared;

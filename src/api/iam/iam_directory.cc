@@ -406,6 +406,7 @@ std::optional<AccessKey> IamDirectory::FindAccessKey(std::string_view access_key
     key.secret = rec.secret;
     key.session_token = rec.token;
     key.expires = rec.expires;
+    key.session_policy = rec.session_policy;
     Principal& p = key.principal;
     p.account = account_;
     p.access_key_id = rec.access_key_id;

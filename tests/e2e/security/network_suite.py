@@ -8,8 +8,8 @@ VPC) and, for privileged ports, a source port below 1024 (the suite runs as
 root), then sends a NULL call and a COMPOUND(PUTROOTFH, GETATTR). A refused
 connection is closed by the server before any reply.
 
-The privileged-source-port option has no API yet: the suite writes its store
-record (kind net/mount-target-options) while elfsd is stopped, as
+The privileged-source-port option is the tag elfs:RequirePrivilegedSourcePort
+on the mount target's network interface (ec2 create-tags), as
 docs/network.md describes.
 
 Usage: network_suite.py ELFSD [--load N]
@@ -17,7 +17,6 @@ Usage: network_suite.py ELFSD [--load N]
 import json
 import os
 import socket
-import sqlite3
 import struct
 import subprocess
 import sys
@@ -362,25 +361,30 @@ class NetworkLayer(unittest.TestCase):
         ls = subprocess.run(["nfs-ls", url], capture_output=True, text=True, timeout=30)
         self.assertNotIn("visible", ls.stdout)
 
-    # scenario 4 (last: it restarts elfsd)
+    # scenario 4
 
     def test_4_privileged_source_ports(self):
         mt, ip = self.mount_target("net-priv", subnet=self.subnet_b, ip="127.31.20.4",
                                    groups=[self.group("s4-open", "127.31.0.0/16")])
         self.assertMounts("127.31.16.100", ip)
-        self.server.stop()
-        db = sqlite3.connect(os.path.join(self.server.data_dir, "state", "elfs.db"))
-        with db:
-            db.execute("INSERT INTO records(kind, id, version, value) VALUES(?, ?, 1, ?)",
-                       ("net/mount-target-options", mt, json.dumps({"RequirePrivilegedSourcePort": True})))
-        db.close()
-        self.server.start()
+        live = Client("127.31.16.100", ip, self.port)
+        self.addCleanup(live.close)
+        self.assertTrue(live.null())
+        eni = self.efs.describe_mount_targets(MountTargetId=mt)["MountTargets"][0]["NetworkInterfaceId"]
+        tag = [{"Key": "elfs:RequirePrivilegedSourcePort", "Value": "true"}]
+        self.ec2.create_tags(Resources=[eni], Tags=tag)
+        # A live connection from an unprivileged port is closed, new ones refused.
+        self.assertTrue(live.closed_by_server(), "live connection survived the tag")
         self.assertRefused("127.31.16.100", ip)
         self.assertRefused("127.31.16.100", ip, src_port=1024)
         self.assertMounts("127.31.16.100", ip, src_port=1023)
         self.assertMounts("127.31.16.101", ip, src_port=700)
         # The other layers still apply to privileged ports.
         self.assertRefused("127.0.0.1", ip, src_port=701)
+        denied = [e["details"] for e in self.network_events("127.31.16.100") if e["decision"] == "deny"][-1]
+        self.assertEqual(denied["check"], "privileged-source-port")
+        self.ec2.delete_tags(Resources=[eni], Tags=tag)
+        self.assertMounts("127.31.16.100", ip)
 
 
 class Load(unittest.TestCase):

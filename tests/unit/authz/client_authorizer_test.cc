@@ -196,6 +196,36 @@ TEST_F(ClientAuthorizerTest, IdentityLayerRefusals) {
   EXPECT_EQ(authz_.Decide(other)->refused_layer, "identity");
 }
 
+TEST_F(ClientAuthorizerTest, SessionPolicyLimitsTheSession) {
+  // The role allows every client action; the session was issued with a
+  // policy that allows ClientMount only.
+  FakePolicySource::Key session;
+  session.principal.principal =
+      iam::Principal::AssumedRole(test::kAccount, "app", "s1", "AROAAPP");
+  session.principal.identity_policies.push_back(
+      {"role/app:inline/All",
+       R"({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"elasticfilesystem:Client*","Resource":"*"}]})"});
+  session.principal.session_policy = ResolvedPrincipal::PolicyText{
+      "session-policy",
+      R"({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"elasticfilesystem:ClientMount","Resource":"*"}]})"};
+  session.session_token = "tok";
+  source_.SetKey("ASIALIMITED", session);
+  source_.SetPolicy(kFs, ResourcePolicy({R"("Effect":"Deny","Principal":"*","Action":"elasticfilesystem:ClientMount","Resource":"*","Condition":{"Bool":{"aws:SecureTransport":"false"}})"}));
+
+  ConnectionFacts f = Tls("ASIALIMITED");
+  f.session_token = "tok";
+  auto d = authz_.Decide(f);
+  ASSERT_TRUE(d->mountable()) << d->Explain();
+  EXPECT_FALSE(d->write);
+  EXPECT_FALSE(d->root);
+  EXPECT_EQ(d->write_decision->basis, "the session policy does not allow it");
+
+  session.principal.session_policy.reset();
+  source_.SetKey("ASIALIMITED", session);
+  d = authz_.Decide(f);
+  EXPECT_TRUE(d->write && d->root) << d->Explain();
+}
+
 TEST_F(ClientAuthorizerTest, AccessPointLayer) {
   AccessPointConfig ap;
   ap.id = "fsap-0123456789abcdef0";

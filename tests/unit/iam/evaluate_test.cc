@@ -428,6 +428,42 @@ TEST(Evaluate, TimeDependentDecisions) {
   EXPECT_FALSE(Evaluate(plain, req).time_dependent);
 }
 
+TEST(Evaluate, SessionPolicyIntersects) {
+  RequestContext req;
+  req.principal = Session();
+  req.resource = kFs;
+  PolicySet set;
+  set.resource_account = kAcct;
+  set.identity.push_back({"role", Parse(Id("Allow", R"("elasticfilesystem:Client*")", R"("*")"),
+                                        PolicyType::kIdentity)});
+  auto decide = [&](const char* action) {
+    req.action = action;
+    return Evaluate(set, req);
+  };
+  EXPECT_TRUE(decide("elasticfilesystem:ClientWrite").allowed());
+
+  // The session may do only what both its role and its session policy allow.
+  set.session = LabeledPolicy{"session-policy",
+                              Parse(Id("Allow", R"(["elasticfilesystem:ClientMount","s3:*"])",
+                                       R"("*")"),
+                                    PolicyType::kIdentity)};
+  EXPECT_TRUE(decide("elasticfilesystem:ClientMount").allowed());
+  auto write = decide("elasticfilesystem:ClientWrite");
+  EXPECT_EQ(write.effect, DecisionEffect::kImplicitDeny);
+  EXPECT_EQ(write.basis, "the session policy does not allow it");
+  EXPECT_FALSE(decide("s3:GetObject").allowed());  // the role does not allow it
+
+  // The session policy's explicit Deny wins.
+  set.session = LabeledPolicy{"session-policy",
+                              Parse(Id("Deny", R"("elasticfilesystem:ClientMount")", R"("*")"),
+                                    PolicyType::kIdentity)};
+  EXPECT_EQ(decide("elasticfilesystem:ClientMount").effect, DecisionEffect::kExplicitDeny);
+
+  // Unreadable (null): nothing is allowed.
+  set.session = LabeledPolicy{"session-policy", nullptr};
+  EXPECT_FALSE(decide("elasticfilesystem:ClientMount").allowed());
+}
+
 TEST(Evaluate, DefaultPolicyIsValid) {
   const auto& p = DefaultEfsFileSystemPolicy();
   ASSERT_TRUE(p);

@@ -302,12 +302,17 @@ TEST_P(GuardCases, Decides) {
 INSTANTIATE_TEST_SUITE_P(Table, GuardCases, ::testing::ValuesIn(Cases()),
                          [](const auto& info) { return info.param.name; });
 
-TEST_F(GuardTest, PrivilegedSourcePortOption) {
+TEST_F(GuardTest, PrivilegedSourcePortTag) {
   MountTarget();
   ClientInterface(subnet_a_, "127.31.0.20", {default_sg_});
   EXPECT_TRUE(Decide("127.31.0.20", 40000).allowed);
   uint64_t gen = guard_.Generation();
-  ASSERT_TRUE(SaveMountTargetOptions(*store_, "fsmt-0123456789abcdef0", {true}).ok());
+  auto tag = [&](const std::string& value) {
+    Ok("CreateTags", {{"ResourceId.1", mt_eni_},
+                      {"Tag.1.Key", kRequirePrivilegedSourcePortTag},
+                      {"Tag.1.Value", value}});
+  };
+  tag("true");
   EXPECT_GT(guard_.Generation(), gen);
   Check(Decide("127.31.0.20", 40000), {false, NetworkLayer::kPrivilegedSourcePort, ""}, "40000");
   Check(Decide("127.31.0.20", 1024), {false, NetworkLayer::kPrivilegedSourcePort, ""}, "1024");
@@ -315,26 +320,14 @@ TEST_F(GuardTest, PrivilegedSourcePortOption) {
   EXPECT_TRUE(Decide("127.31.0.20", 700).allowed);
   // The other layers still apply to privileged ports.
   Check(Decide("127.0.0.1", 700), {false, NetworkLayer::kMountTargetSecurityGroups, ""}, "outside");
-  // Another mount target is not affected.
-  EXPECT_TRUE(guard_.Check("fsmt-0000000000000000f", Ip("127.31.0.4"), Ip("127.31.0.20"), 40000)
-                  .allowed);
-  ASSERT_TRUE(SaveMountTargetOptions(*store_, "fsmt-0123456789abcdef0", {false}).ok());
+  // Any value but "true" (any case) leaves the rule off.
+  tag("TRUE");
+  EXPECT_FALSE(Decide("127.31.0.20", 40000).allowed);
+  tag("yes");
   EXPECT_TRUE(Decide("127.31.0.20", 40000).allowed);
-  auto loaded = LoadMountTargetOptions(*store_, "fsmt-0123456789abcdef0");
-  ASSERT_TRUE(loaded);
-  EXPECT_FALSE(loaded->require_privileged_source_port);
-}
-
-TEST_F(GuardTest, CorruptOptionsRefuseWithError) {
-  MountTarget();
-  ClientInterface(subnet_a_, "127.31.0.20", {default_sg_});
-  store::Transaction txn;
-  txn.Put(kMountTargetOptionsKind, "fsmt-0123456789abcdef0", R"({"RequirePrivilegedSourcePort":"yes"})");
-  ASSERT_TRUE(store_->Commit(txn).ok());
-  NetworkDecision d = Decide("127.31.0.20", 700);
-  EXPECT_FALSE(d.allowed);
-  EXPECT_EQ(d.layer, NetworkLayer::kError);
-  EXPECT_NE(d.reason.find("not a boolean"), std::string::npos) << d.reason;
+  tag("true");
+  Ok("DeleteTags", {{"ResourceId.1", mt_eni_}, {"Tag.1.Key", kRequirePrivilegedSourcePortTag}});
+  EXPECT_TRUE(Decide("127.31.0.20", 40000).allowed);
 }
 
 TEST_F(GuardTest, RuleChangesApplyAtOnce) {
