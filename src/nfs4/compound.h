@@ -18,6 +18,7 @@
 #include "nfs4/nfs4_const.h"
 #include "nfs4/server.h"
 #include "nfs4/state/state_manager.h"
+#include "rpc/connection.h"
 #include "xdr/xdr.h"
 
 namespace elfs::nfs4 {
@@ -51,6 +52,10 @@ struct CompoundState {
   // RFC 8881 section 16.2.3.1.2: current and saved stateids (4.1).
   bool has_cstateid = false, has_sstateid = false;
   state::Stateid cstateid, sstateid;
+
+  // The RPC connection the request came on (null in tests without one):
+  // CREATE_SESSION, BIND_CONN_TO_SESSION and SEQUENCE bind it to a session.
+  std::shared_ptr<rpc::Connection> connection;
 
   // 4.1: set by SEQUENCE.
   std::shared_ptr<state::Session> session;

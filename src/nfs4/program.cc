@@ -38,6 +38,7 @@ rpc::AcceptStat Nfs4Program::Call(rpc::CallContext& ctx, xdr::XdrDecoder& args,
                                   xdr::XdrEncoder& reply) {
   if (ctx.proc != kProcCompound) return rpc::AcceptStat::kProcUnavail;
   CompoundState cs(server_, exp_);
+  cs.connection = ctx.connection;
   authz::Identity caller;
   if (ctx.flavor == rpc::kAuthSys) {
     caller.uid = ctx.sys.uid;

@@ -6,8 +6,11 @@ void Connection::Close() {
   if (closed_.exchange(true, std::memory_order_acq_rel)) return;
   // Holding mu_ keeps the transport alive: its destructor detaches under the
   // same lock before any of its members go away.
-  std::lock_guard lock(mu_);
-  if (transport_ != nullptr) transport_->ShutdownFromAnyThread();
+  {
+    std::lock_guard lock(mu_);
+    if (transport_ != nullptr) transport_->ShutdownFromAnyThread();
+  }
+  FailOutstandingCalls();
 }
 
 void Connection::SetSecurity(TransportSecurity s) {
@@ -40,8 +43,68 @@ void Connection::AttachTransport(detail::Transport* t) {
 }
 
 void Connection::DetachTransport() {
+  {
+    std::lock_guard lock(mu_);
+    transport_ = nullptr;
+  }
+  FailOutstandingCalls();
+}
+
+bool Connection::SendCall(std::vector<uint8_t> message, ReplyHandler on_reply) {
+  if (message.size() < 4 || closed()) return false;
+  uint32_t xid = (uint32_t{message[0]} << 24) | (uint32_t{message[1]} << 16) |
+                 (uint32_t{message[2]} << 8) | message[3];
   std::lock_guard lock(mu_);
-  transport_ = nullptr;
+  if (transport_ == nullptr || outstanding_.count(xid)) return false;
+  outstanding_.emplace(xid, std::move(on_reply));
+  if (!transport_->SendFromAnyThread(std::move(message))) {
+    outstanding_.erase(xid);
+    return false;
+  }
+  return true;
+}
+
+bool Connection::DeliverReply(std::span<const uint8_t> message) {
+  if (message.size() < 4) return false;
+  uint32_t xid = (uint32_t{message[0]} << 24) | (uint32_t{message[1]} << 16) |
+                 (uint32_t{message[2]} << 8) | message[3];
+  ReplyHandler h;
+  {
+    std::lock_guard lock(mu_);
+    auto it = outstanding_.find(xid);
+    if (it == outstanding_.end()) return false;
+    h = std::move(it->second);
+    outstanding_.erase(it);
+  }
+  if (h) h(message);
+  return true;
+}
+
+void Connection::Cancel(uint32_t xid) {
+  ReplyHandler h;
+  {
+    std::lock_guard lock(mu_);
+    auto it = outstanding_.find(xid);
+    if (it == outstanding_.end()) return;
+    h = std::move(it->second);
+    outstanding_.erase(it);
+  }
+  if (h) h({});
+}
+
+size_t Connection::outstanding_calls() const {
+  std::lock_guard lock(mu_);
+  return outstanding_.size();
+}
+
+void Connection::FailOutstandingCalls() {
+  std::unordered_map<uint32_t, ReplyHandler> failed;
+  {
+    std::lock_guard lock(mu_);
+    failed.swap(outstanding_);
+  }
+  for (auto& [xid, h] : failed)
+    if (h) h({});
 }
 
 }  // namespace elfs::rpc

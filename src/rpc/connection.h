@@ -11,9 +11,13 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
+#include <unordered_map>
+#include <vector>
 
 #include <boost/asio/ip/tcp.hpp>
 
@@ -27,6 +31,9 @@ class Transport {
   // Shuts the socket down from any thread; the transport then finishes the
   // close on its own executor.
   virtual void ShutdownFromAnyThread() = 0;
+  // Queues one whole RPC message (without its record mark) for writing,
+  // from any thread; false if the transport is already going away.
+  virtual bool SendFromAnyThread(std::vector<uint8_t> message) = 0;
 
  protected:
   ~Transport() = default;
@@ -74,12 +81,40 @@ class Connection {
   void SetAttachment(std::shared_ptr<void> a);
   std::shared_ptr<void> attachment() const;
 
+  // The back channel (RFC 8881 section 2.10.3.1): a CALL from the server to
+  // the client on this connection. `message` is the whole RPC call message
+  // (xid first, from NextCallXid()); `on_reply` is called exactly once:
+  // with the REPLY message when one with that xid arrives, or with an empty
+  // span when the connection closes first or Cancel() is called. It runs on
+  // the connection's I/O strand or the closing thread: keep it short, and
+  // do not call back into this Connection from it. Returns false (and never
+  // calls `on_reply`) when the connection has no transport or is closed.
+  using ReplyHandler = std::function<void(std::span<const uint8_t> reply)>;
+  bool SendCall(std::vector<uint8_t> message, ReplyHandler on_reply);
+  // An xid for SendCall, distinct among this connection's outgoing calls.
+  uint32_t NextCallXid() { return next_xid_.fetch_add(1, std::memory_order_relaxed); }
+  // Gives up on an outstanding call (e.g. after a timeout): its handler is
+  // called with an empty span now, and a late REPLY is ignored.
+  void Cancel(uint32_t xid);
+  size_t outstanding_calls() const;
+
+  // Used by the transport when a REPLY arrives: true if it answered an
+  // outstanding call (whose handler has then run).
+  bool DeliverReply(std::span<const uint8_t> message);
+
  private:
   friend class detail::ServerConnection;
-  // Used by the transport only.
+  void MarkClosed() { closed_.store(true, std::memory_order_release); }
+
+ public:
+  // Used by the transport (and by tests with a fake one). The transport
+  // must outlive its attachment: it detaches in its destructor.
   void AttachTransport(detail::Transport* t);
   void DetachTransport();
-  void MarkClosed() { closed_.store(true, std::memory_order_release); }
+  // Answers every outstanding call with an empty span (connection gone).
+  void FailOutstandingCalls();
+
+ private:
 
   const uint64_t id_;
   const boost::asio::ip::tcp::endpoint remote_, local_;
@@ -88,6 +123,9 @@ class Connection {
   std::shared_ptr<void> attachment_;      // guarded by mu_
   TransportSecurity security_;            // guarded by mu_
   detail::Transport* transport_ = nullptr;  // guarded by mu_
+  std::unordered_map<uint32_t, ReplyHandler> outstanding_;  // guarded by mu_
+  // Starts away from 0 and from typical client xids, for readable captures.
+  std::atomic<uint32_t> next_xid_{0x5ef50000};
 };
 
 }  // namespace elfs::rpc

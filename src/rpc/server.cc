@@ -125,6 +125,7 @@ class ServerConnection final : public Transport,
   void Start();
   const std::shared_ptr<Connection>& connection() const { return conn_; }
   void ShutdownFromAnyThread() override { stream_.ShutdownFromAnyThread(); }
+  bool SendFromAnyThread(std::vector<uint8_t> message) override;
 
  private:
   // One call from record to written reply; pooled per connection.
@@ -147,6 +148,7 @@ class ServerConnection final : public Transport,
   void OnRead(error_code ec, size_t n, bool direct);
   void HandleRecord();
   void QueueReply(CallSlot* slot);
+  void QueueCall(std::vector<uint8_t>& message);
   void StartWrite();
   void OnWrite(error_code ec);
   void OnCallDone(CallSlot* slot);
@@ -446,10 +448,11 @@ void ServerConnection::HandleRecord() {
       QueueReply(slot);
       return;
     case Action::kIgnore:
-      // A REPLY: the seam for the NFSv4.1 back channel (RFC 8881 §2.10.3.1),
-      // which will match it against its outstanding callbacks here.
-      spdlog::debug("rpc: conn {} xid {:#x}: ignoring a REPLY message", conn_->id(),
-                    slot->ctx.xid);
+      // A REPLY: the answer to a back-channel call (RFC 8881 §2.10.3.1)
+      // sent with Connection::SendCall, or else ignored.
+      if (!conn_->DeliverReply(record))
+        spdlog::debug("rpc: conn {} xid {:#x}: ignoring an unexpected REPLY", conn_->id(),
+                      slot->ctx.xid);
       ReleaseSlot(slot);
       return;
     case Action::kClose:
@@ -507,6 +510,28 @@ void ServerConnection::QueueReply(CallSlot* slot) {
   if (!writing_) StartWrite();
 }
 
+bool ServerConnection::SendFromAnyThread(std::vector<uint8_t> message) {
+  // Called under the Connection's lock, possibly while this object is being
+  // destroyed (then weak_from_this() is empty).
+  std::shared_ptr<ServerConnection> self = weak_from_this().lock();
+  if (!self) return false;
+  asio::post(executor_, [self = std::move(self), m = std::move(message)]() mutable {
+    self->QueueCall(m);
+  });
+  return true;
+}
+
+void ServerConnection::QueueCall(std::vector<uint8_t>& message) {
+  if (closed_) return;  // Close already failed the outstanding call
+  // The call goes out through a slot like a reply, in order with them. A
+  // slot beyond max_inflight_ may be created for it: back-channel calls are
+  // rare (probes) and bounded by the layer above.
+  CallSlot* slot = AcquireSlot();
+  slot->reply.assign(message.begin(), message.end());
+  slot->ctx.xid = 0;
+  QueueReply(slot);
+}
+
 void ServerConnection::StartWrite() {
   writing_ = true;
   write_batch_.swap(write_queue_);
@@ -546,6 +571,7 @@ void ServerConnection::CloseNow(const char* why) {
   if (closed_) return;
   closed_ = true;
   conn_->MarkClosed();
+  conn_->FailOutstandingCalls();
   if (handshake_timer_) handshake_timer_->cancel();
   stream_.Close();
   for (CallSlot* s : write_queue_) {

@@ -94,4 +94,18 @@ void EncodeStartTlsReply(uint32_t xid, xdr::XdrEncoder& out) {
   out.U32(static_cast<uint32_t>(AcceptStat::kSuccess));
 }
 
+bool DecodeAcceptedReply(std::span<const uint8_t> message, uint32_t* xid, AcceptStat* stat,
+                         size_t* body_offset) {
+  xdr::XdrDecoder d(message);
+  *xid = d.U32();
+  if (d.U32() != static_cast<uint32_t>(MsgType::kReply)) return false;
+  if (d.U32() != static_cast<uint32_t>(ReplyStat::kMsgAccepted)) return false;
+  d.U32();                 // verifier flavor
+  d.Opaque(kMaxAuthBytes);  // verifier body
+  *stat = static_cast<AcceptStat>(d.U32());
+  if (!d.ok()) return false;
+  *body_offset = d.position();
+  return true;
+}
+
 }  // namespace elfs::rpc

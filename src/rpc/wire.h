@@ -78,6 +78,12 @@ void EncodeCallHeader(uint32_t xid, uint32_t prog, uint32_t vers, uint32_t proc,
                       uint32_t cred_flavor, std::span<const uint8_t> cred_body,
                       xdr::XdrEncoder& out);
 
+// Decodes the header of a REPLY message (for clients and the back
+// channel): true if it is an accepted reply, with its accept_stat and the
+// offset of the result body; false if it is malformed or MSG_DENIED.
+bool DecodeAcceptedReply(std::span<const uint8_t> message, uint32_t* xid, AcceptStat* stat,
+                         size_t* body_offset);
+
 // Reply encoders (RFC 5531 §9, struct reply_body). The reply verifier is
 // always AUTH_NONE (we serve AUTH_NONE and AUTH_SYS only).
 //

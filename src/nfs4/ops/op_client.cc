@@ -184,6 +184,11 @@ nfsstat4 CreateSession(CompoundState& cs, xdr::XdrDecoder& args, xdr::XdrEncoder
   if (!args.ok()) return NFS4ERR_BADXDR;
   auto r = cs.server.state().CreateSession(a, cs.principal);
   if (!r) return r.error();
+  // RFC 8881 section 18.36.3: the connection is bound to the new session,
+  // for the back channel too if the client asked.
+  if (auto session = cs.server.state().FindSession(r->sessionid))
+    session->back_channel->Bind(cs.connection, true,
+                                (r->flags & CREATE_SESSION4_FLAG_CONN_BACK_CHAN) != 0);
   res.FixedOpaque(r->sessionid);
   res.U32(r->sequence);
   res.U32(r->flags);
@@ -229,12 +234,26 @@ nfsstat4 Sequence(CompoundState& cs, xdr::XdrDecoder& args, xdr::XdrEncoder& res
   cs.session = r->session;
   cs.slotid = slotid;
   cs.cachethis = cachethis;
+  // RFC 8881 section 2.10.3.1: without state protection (SP4_NONE) a
+  // SEQUENCE on an unbound connection binds it to the fore channel.
+  BackChannel& bc = *r->session->back_channel;
+  bc.Bind(cs.connection, true, false);
+  uint32_t flags = r->status_flags | bc.StatusFlags();
+  if (flags & SEQ4_STATUS_CB_PATH_DOWN_SESSION) {
+    // SEQ4_STATUS_CB_PATH_DOWN: no session of the client has a back channel
+    // that works or is being probed.
+    bool any = false;
+    for (const auto& other : cs.server.state().SessionsOf(r->session->clientid))
+      if (other != r->session && other->back_channel->path() != BackChannel::Path::kDown)
+        any = true;
+    if (!any) flags |= SEQ4_STATUS_CB_PATH_DOWN;
+  }
   res.FixedOpaque(id);
   res.U32(sequenceid);
   res.U32(slotid);
   res.U32(r->highest_slotid);
   res.U32(r->target_highest_slotid);
-  res.U32(r->status_flags);
+  res.U32(flags);
   return NFS4_OK;
 }
 
@@ -252,7 +271,8 @@ nfsstat4 BindConnToSession(CompoundState& cs, xdr::XdrDecoder& args, xdr::XdrEnc
   uint32_t dir = args.U32();
   bool rdma = args.Bool();
   if (!args.ok()) return NFS4ERR_BADXDR;
-  if (!cs.server.state().FindSession(id)) return NFS4ERR_BADSESSION;
+  auto session = cs.server.state().FindSession(id);
+  if (!session) return NFS4ERR_BADSESSION;
   if (rdma) return NFS4ERR_INVAL;
   uint32_t out_dir;
   switch (dir) {
@@ -262,8 +282,10 @@ nfsstat4 BindConnToSession(CompoundState& cs, xdr::XdrDecoder& args, xdr::XdrEnc
     case CDFC4_BACK_OR_BOTH: out_dir = CDFS4_BOTH; break;
     default: return NFS4ERR_INVAL;
   }
-  // Every connection of this mount target may carry the session's fore
-  // channel; binding only acknowledges it.
+  // RFC 8881 section 18.34.3: the connection now carries the session's
+  // channels in these directions (several connections may be bound; a
+  // newly bound back connection is probed with CB_NULL by the next SEQUENCE).
+  session->back_channel->Bind(cs.connection, out_dir != CDFS4_BACK, out_dir != CDFS4_FORE);
   res.FixedOpaque(id);
   res.U32(out_dir);
   res.Bool(false);

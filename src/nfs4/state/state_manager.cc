@@ -561,6 +561,7 @@ NfsResult<StateManager::CreateSessionResult> StateManager::CreateSession(
   session->back.has_rdma_ird = false;
   session->back.maxrequests = Clamp(args.back.maxrequests, 4);
   session->cb_program = args.cb_program;
+  session->back_channel = std::make_shared<nfs4::BackChannel>(clock_, args.cb_program);
   session->slots.resize(session->fore.maxrequests);
 
   if (!c->confirmed) {
@@ -583,6 +584,16 @@ std::shared_ptr<Session> StateManager::FindSession(const SessionId& id) {
   std::lock_guard lock(mu_);
   auto it = sessions_.find(id);
   return it == sessions_.end() ? nullptr : it->second;
+}
+
+std::vector<std::shared_ptr<Session>> StateManager::SessionsOf(uint64_t clientid) {
+  std::lock_guard lock(mu_);
+  std::vector<std::shared_ptr<Session>> out;
+  if (Client* c = FindClient(clientid)) {
+    for (const SessionId& id : c->sessions)
+      if (auto it = sessions_.find(id); it != sessions_.end()) out.push_back(it->second);
+  }
+  return out;
 }
 
 nfsstat4 StateManager::DestroySession(const SessionId& id) {
@@ -983,9 +994,15 @@ nfsstat4 StateManager::Close(uint32_t minorversion, uint64_t clientid, const Sta
   nfsstat4 s = minorversion == 0 ? BeginOpenStateOp(stateid, seqid, OP_CLOSE, nullptr, adm, &st)
                                  : LookupOpen(minorversion, clientid, stateid, &st);
   if (s != NFS4_OK || adm->replay) return s;
-  // RFC 8881 section 18.2.3: locks must be released first.
-  for (const LockState* ls : st->locks)
-    if (!ls->ranges.empty()) return NFS4ERR_LOCKS_HELD;
+  // Byte-range locks of this open at CLOSE (RFC 7530 section 16.2.4 and
+  // RFC 8881 section 18.2.4: the server MAY free them, or MUST answer
+  // NFS4ERR_LOCKS_HELD if any would remain). 4.0 frees them with the open
+  // (RemoveOpen below), as Linux's server does, so a 4.0 client that closes
+  // without unlocking loses nothing but the locks; 4.1 clients, which free
+  // lock stateids themselves (FREE_STATEID), must unlock first.
+  if (minorversion >= 1)
+    for (const LockState* ls : st->locks)
+      if (!ls->ranges.empty()) return NFS4ERR_LOCKS_HELD;
   if (minorversion == 0) {
     *out = {st->seqid + 1, st->other};
     // Keep the owner findable by this stateid while the CLOSE is its last

@@ -35,6 +35,7 @@
 
 #include "common/clock.h"
 #include "common/random.h"
+#include "nfs4/back_channel.h"
 #include "nfs4/file_handle.h"
 #include "nfs4/state/state_types.h"
 #include "store/store.h"
@@ -80,6 +81,8 @@ class Session {
   uint32_t flags = 0;
   ChannelAttrs fore, back;
   uint32_t cb_program = 0;
+  // Bound connections and the back channel's state (thread-safe itself).
+  std::shared_ptr<nfs4::BackChannel> back_channel;
 
   std::mutex mu;
   std::vector<Slot> slots;  // GUARDED_BY(mu)
@@ -238,6 +241,9 @@ class StateManager {
   nfsstat4 DestroySession(const SessionId& id);
   nfsstat4 DestroyClientId(uint64_t clientid);
   std::shared_ptr<Session> FindSession(const SessionId& id);
+  // The sessions of a client (for SEQ4_STATUS_CB_PATH_DOWN, which is about
+  // all of them).
+  std::vector<std::shared_ptr<Session>> SessionsOf(uint64_t clientid);
   // Checks and claims a slot. On success the slot is in use until
   // EndSequence (or, for a replay, nothing further is needed).
   NfsResult<SequenceResult> BeginSequence(const SessionId& id, uint32_t sequenceid,

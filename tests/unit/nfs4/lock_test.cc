@@ -23,6 +23,15 @@ class OpLock : public Nfs4Test {
     return Run41(s, Compound(1).PutFh(o.fh).LockNew(type, off, len, 0, o.stateid, 0, 0,
                                                     lock_owner));
   }
+  // 4.0 OPEN (seqid 1) + OPEN_CONFIRM (seqid 2) of "f" by `owner`: its file
+  // handle and open stateid; the owner's next seqid is 3.
+  std::pair<Bytes, Stateid4> OpenConfirmed40(const Client40& c, const char* owner) {
+    OpenArgs a{.seqid = 1, .access = SHARE_ACCESS_BOTH, .clientid = c.clientid, .owner = owner,
+               .name = "f"};
+    Reply op = RunRaw(Compound(0).PutRootFh().Open(a).GetFh());
+    Reply conf = RunRaw(Compound(0).PutFh(op.Fh(2)).OpenConfirm(op.Open(1).stateid, 2));
+    return std::make_pair(op.Fh(2), conf.StateidRes(1));
+  }
 };
 
 TEST_F(OpLock, LockTestUnlock) {
@@ -226,6 +235,26 @@ TEST_F(OpLock, ReleaseLockOwner40) {
   EXPECT_STATUSES(RunRaw(Compound(0).ReleaseLockOwner(c.clientid, "lk")), st::OK);
 }
 
+TEST_F(OpLock, CloseWithLocksHeldReleasesThem40) {
+  // 4.0: CLOSE frees the open's locks (RFC 7530 section 16.2.4 allows it);
+  // another owner then gets the range, and the lock stateid is gone.
+  Client40 c = NewClient40("c40");
+  auto [fh, osid1] = OpenConfirmed40(c, "o1");
+  auto [fh2, osid2] = OpenConfirmed40(c, "o2");
+  Reply held = RunRaw(Compound(0).PutFh(fh).LockNew(WRITE_LT, 0, 10, 3, osid1, 0, c.clientid, "a"));
+  ASSERT_EQ(held.status, st::OK);
+  Stateid4 lsid = held.StateidRes(1);
+  EXPECT_EQ(RunRaw(Compound(0).PutFh(fh).LockT(WRITE_LT, 0, 10, c.clientid, "b")).last_status(),
+            st::DENIED);
+  EXPECT_EQ(RunRaw(Compound(0).PutFh(fh).Close(4, osid1)).status, st::OK);
+  EXPECT_EQ(RunRaw(Compound(0).PutFh(fh).LockT(WRITE_LT, 0, 10, c.clientid, "b")).status, st::OK);
+  EXPECT_EQ(RunRaw(Compound(0).PutFh(fh).LockU(WRITE_LT, 1, lsid, 0, 10)).last_status(),
+            st::BAD_STATEID);
+  Reply other =
+      RunRaw(Compound(0).PutFh(fh2).LockNew(WRITE_LT, 0, 10, 3, osid2, 0, c.clientid, "b"));
+  EXPECT_EQ(other.status, st::OK);
+}
+
 TEST_F(OpLock, LockSeqids40) {
   Client40 c = NewClient40("c40");
   OpenArgs a{.seqid = 1, .access = SHARE_ACCESS_BOTH, .clientid = c.clientid, .owner = "oo",
@@ -251,15 +280,8 @@ TEST_F(OpLock, DeniedNewLockOwnerMayComeAgainThroughTheOpen40) {
   // A 4.0 client whose first LOCK was denied has no lock stateid, so it
   // retries with new_lock_owner again; that must work once the range is free.
   Client40 c = NewClient40("c40");
-  auto open_confirmed = [&](const char* owner) {
-    OpenArgs a{.seqid = 1, .access = SHARE_ACCESS_BOTH, .clientid = c.clientid, .owner = owner,
-               .name = "f"};
-    Reply op = RunRaw(Compound(0).PutRootFh().Open(a).GetFh());
-    Reply conf = RunRaw(Compound(0).PutFh(op.Fh(2)).OpenConfirm(op.Open(1).stateid, 2));
-    return std::make_pair(op.Fh(2), conf.StateidRes(1));
-  };
-  auto [fh, osid1] = open_confirmed("o1");
-  auto [fh2, osid2] = open_confirmed("o2");
+  auto [fh, osid1] = OpenConfirmed40(c, "o1");
+  auto [fh2, osid2] = OpenConfirmed40(c, "o2");
   Reply held = RunRaw(Compound(0).PutFh(fh).LockNew(WRITE_LT, 0, 10, 3, osid1, 0, c.clientid, "a"));
   ASSERT_EQ(held.status, st::OK);
   EXPECT_EQ(RunRaw(Compound(0).PutFh(fh).LockNew(WRITE_LT, 0, 10, 3, osid2, 0, c.clientid, "b"))

@@ -90,6 +90,7 @@ Bytes Nfs4Test::RunBytes(std::span<const uint8_t> args, const authz::Identity& w
   CompoundState cs(*server_, exp ? *exp : *exp_);
   cs.who = who;
   cs.principal = PrincipalOf(who);
+  cs.connection = connection_;
   if (client_) ApplyClientDecision(cs, *client_(), who);
   xdr::Buffer out;
   xdr::XdrEncoder enc(out);

@@ -190,6 +190,9 @@ class Nfs4Test : public ::testing::Test {
   // it returns, applied as Nfs4Program applies a connection's (looked up per
   // COMPOUND, so a policy change reaches the next request).
   std::function<std::shared_ptr<const authz::ClientDecision>()> client_;
+  // The RPC connection requests come on (CompoundState::connection); none
+  // unless a test sets one.
+  std::shared_ptr<rpc::Connection> connection_;
 };
 
 // The OPEN at op index `open_at` of `r`, followed by a GETFH.

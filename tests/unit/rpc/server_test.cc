@@ -706,5 +706,84 @@ TEST_F(ServerTest, GarbageStreamsNeverCrash) {
   EXPECT_EQ(c->ReadRecord(), Success(1));
 }
 
+// ---- The back channel: calls from the server on a client's connection ----
+
+TEST_F(ServerTest, BackChannelCallGoesOutAndItsReplyIsMatched) {
+  StartServer();
+  auto c = Connect();
+  ASSERT_TRUE(c->SendRecord(MakeCall(1, kTestProg, kTestLow, testing::kEcho, kAuthNone, {}, Words({5}))));
+  ASSERT_EQ(c->ReadRecord(), Success(1, {5}));
+  std::shared_ptr<Connection> conn = program_->last_connection();
+  ASSERT_NE(conn, nullptr);
+
+  std::mutex mu;
+  std::vector<Bytes> replies;
+  auto handler = [&](std::span<const uint8_t> r) {
+    std::lock_guard lock(mu);
+    replies.emplace_back(r.begin(), r.end());
+  };
+  const uint32_t xid = conn->NextCallXid();
+  Bytes call = MakeCall(xid, 0x40000000, 1, 0);
+  ASSERT_TRUE(conn->SendCall(call, handler));
+  EXPECT_EQ(conn->outstanding_calls(), 1u);
+  // The client sees exactly the call as one record.
+  EXPECT_EQ(c->ReadRecord(), call);
+  // A REPLY with another xid is ignored; the connection still serves.
+  ASSERT_TRUE(c->SendRecord(Success(xid + 1000)));
+  ASSERT_TRUE(c->SendRecord(MakeCall(2, kTestProg, kTestLow, testing::kEcho, kAuthNone, {}, Words({6}))));
+  ASSERT_EQ(c->ReadRecord(), Success(2, {6}));
+  {
+    std::lock_guard lock(mu);
+    EXPECT_TRUE(replies.empty());
+  }
+  // The matching REPLY reaches the handler, once.
+  ASSERT_TRUE(c->SendRecord(Success(xid)));
+  ASSERT_TRUE(WaitUntil([&] {
+    std::lock_guard lock(mu);
+    return !replies.empty();
+  }));
+  ASSERT_TRUE(c->SendRecord(Success(xid)));  // a duplicate: ignored
+  ASSERT_TRUE(c->SendRecord(MakeCall(3, kTestProg, kTestLow, 0)));
+  ASSERT_EQ(c->ReadRecord(), Success(3));
+  std::lock_guard lock(mu);
+  ASSERT_EQ(replies.size(), 1u);
+  EXPECT_EQ(replies[0], Success(xid));
+  EXPECT_EQ(conn->outstanding_calls(), 0u);
+}
+
+TEST_F(ServerTest, BackChannelCallFailsWhenTheConnectionCloses) {
+  StartServer();
+  auto c = Connect();
+  ASSERT_TRUE(c->SendRecord(MakeCall(1, kTestProg, kTestLow, testing::kEcho, kAuthNone, {}, Words({1}))));
+  ASSERT_EQ(c->ReadRecord(), Success(1, {1}));
+  std::shared_ptr<Connection> conn = program_->last_connection();
+  ASSERT_NE(conn, nullptr);
+  std::atomic<int> empty{0}, other{0};
+  auto handler = [&](std::span<const uint8_t> r) { (r.empty() ? empty : other).fetch_add(1); };
+  ASSERT_TRUE(conn->SendCall(MakeCall(conn->NextCallXid(), 0x40000000, 1, 0), handler));
+  ASSERT_TRUE(conn->SendCall(MakeCall(conn->NextCallXid(), 0x40000000, 1, 0), handler));
+  // Cancel answers at once with an empty span.
+  const uint32_t third = conn->NextCallXid();
+  ASSERT_TRUE(conn->SendCall(MakeCall(third, 0x40000000, 1, 0), handler));
+  conn->Cancel(third);
+  EXPECT_EQ(empty.load(), 1);
+  c.reset();  // the client goes away without answering
+  ASSERT_TRUE(WaitUntil([&] { return empty.load() == 3; }));
+  EXPECT_EQ(other.load(), 0);
+  EXPECT_EQ(conn->outstanding_calls(), 0u);
+  // Nothing can be sent on a closed connection.
+  ASSERT_TRUE(WaitUntil([&] { return conn->closed(); }));
+  EXPECT_FALSE(conn->SendCall(MakeCall(conn->NextCallXid(), 0x40000000, 1, 0), handler));
+}
+
+TEST(ConnectionTest, SendCallWithoutTransportIsRefused) {
+  Connection conn(1, {}, {});
+  bool called = false;
+  EXPECT_FALSE(conn.SendCall(MakeCall(conn.NextCallXid(), 0x40000000, 1, 0),
+                             [&](std::span<const uint8_t>) { called = true; }));
+  EXPECT_FALSE(conn.DeliverReply(Success(1)));
+  EXPECT_FALSE(called);
+}
+
 }  // namespace
 }  // namespace elfs::rpc

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstring>
+#include <memory>
 #include <mutex>
 #include <stdexcept>
 #include <thread>
@@ -41,6 +42,10 @@ class TestProgram final : public Program {
 
   AcceptStat Call(CallContext& ctx, xdr::XdrDecoder& args, xdr::XdrEncoder& reply) override {
     calls.fetch_add(1);
+    {
+      std::lock_guard lock(mu_);
+      last_connection_ = ctx.connection;
+    }
     switch (ctx.proc) {
       case kSleep: {
         uint32_t ms = args.U32();
@@ -107,6 +112,12 @@ class TestProgram final : public Program {
     cv_.notify_all();
   }
 
+  // The connection of the last call (for back-channel tests).
+  std::shared_ptr<Connection> last_connection() {
+    std::lock_guard lock(mu_);
+    return last_connection_;
+  }
+
   std::atomic<int> calls{0};
   std::atomic<int> gate_started{0};
 
@@ -114,6 +125,7 @@ class TestProgram final : public Program {
   std::mutex mu_;
   std::condition_variable cv_;
   bool gate_open_ = true;
+  std::shared_ptr<Connection> last_connection_;
 };
 
 }  // namespace elfs::rpc::testing

@@ -1,0 +1,322 @@
+// BackChannel: bound connections and the CB_NULL probe, on connections with
+// a fake transport and a fake clock.
+#include "nfs4/back_channel.h"
+
+#include <gtest/gtest.h>
+
+#include <mutex>
+#include <vector>
+
+#include "nfs4/nfs4_const.h"
+#include "nfs4_fixture.h"
+#include "rpc/wire.h"
+#include "xdr/xdr.h"
+
+namespace elfs::nfs4 {
+namespace bc_test {
+
+using namespace std::chrono_literals;
+using Bytes = std::vector<uint8_t>;
+
+// Records what would be written; can refuse like a transport going away.
+class FakeTransport final : public rpc::detail::Transport {
+ public:
+  void ShutdownFromAnyThread() override {}
+  bool SendFromAnyThread(std::vector<uint8_t> message) override {
+    std::lock_guard lock(mu);
+    if (refuse) return false;
+    sent.push_back(std::move(message));
+    return true;
+  }
+  std::mutex mu;
+  std::vector<Bytes> sent;
+  bool refuse = false;
+};
+
+// A connection with a fake transport, detached before the transport dies.
+struct FakeConn {
+  explicit FakeConn(uint64_t id) : conn(std::make_shared<rpc::Connection>(id, Ep(), Ep())) {
+    conn->AttachTransport(&transport);
+  }
+  ~FakeConn() { conn->DetachTransport(); }
+  static boost::asio::ip::tcp::endpoint Ep() { return {}; }
+  uint32_t LastXid() {
+    std::lock_guard lock(transport.mu);
+    const Bytes& m = transport.sent.back();
+    return (uint32_t{m[0]} << 24) | (uint32_t{m[1]} << 16) | (uint32_t{m[2]} << 8) | m[3];
+  }
+  size_t sent() {
+    std::lock_guard lock(transport.mu);
+    return transport.sent.size();
+  }
+  // An accepted reply with `stat` to the last call.
+  bool Answer(rpc::AcceptStat stat = rpc::AcceptStat::kSuccess) {
+    xdr::Buffer b;
+    xdr::XdrEncoder e(b);
+    rpc::EncodeAcceptedReply(LastXid(), stat, e);
+    return conn->DeliverReply({b.data(), b.size()});
+  }
+  FakeTransport transport;
+  std::shared_ptr<rpc::Connection> conn;
+};
+
+constexpr uint32_t kCbProgram = 0x40000000;
+
+class BackChannelTest : public ::testing::Test {
+ protected:
+  FakeClock clock_;
+  std::shared_ptr<BackChannel> bc_ = std::make_shared<BackChannel>(clock_, kCbProgram, 10s, 5s);
+};
+
+TEST_F(BackChannelTest, NoBackConnectionIsPathDown) {
+  FakeConn fore(1);
+  bc_->Bind(fore.conn, true, false);
+  EXPECT_EQ(bc_->StatusFlags(), SEQ4_STATUS_CB_PATH_DOWN_SESSION);
+  EXPECT_EQ(bc_->path(), BackChannel::Path::kDown);
+  EXPECT_EQ(fore.sent(), 0u);  // nothing is sent on a fore-only connection
+  EXPECT_EQ(bc_->bound_connections(), 1u);
+  EXPECT_EQ(bc_->bound_connections(true), 0u);
+  // A null connection (a caller without transport) binds nothing.
+  bc_->Bind(nullptr, true, true);
+  EXPECT_EQ(bc_->bound_connections(), 1u);
+}
+
+TEST_F(BackChannelTest, CbNullProbeOnTheBackConnectionBringsThePathUp) {
+  FakeConn c(1);
+  bc_->Bind(c.conn, true, true);
+  // The first SEQUENCE probes; a probe in flight is not reported as down.
+  EXPECT_EQ(bc_->StatusFlags(), 0u);
+  EXPECT_EQ(bc_->path(), BackChannel::Path::kProbing);
+  ASSERT_EQ(c.sent(), 1u);
+  // The call is CB_NULL: the client's callback program, version 1, proc 0.
+  {
+    std::lock_guard lock(c.transport.mu);
+    xdr::XdrDecoder d(c.transport.sent[0]);
+    d.U32();                     // xid
+    EXPECT_EQ(d.U32(), 0u);      // CALL
+    EXPECT_EQ(d.U32(), 2u);      // rpcvers
+    EXPECT_EQ(d.U32(), kCbProgram);
+    EXPECT_EQ(d.U32(), 1u);      // version
+    EXPECT_EQ(d.U32(), 0u);      // CB_NULL
+    EXPECT_EQ(d.U32(), rpc::kAuthNone);
+  }
+  EXPECT_EQ(bc_->StatusFlags(), 0u);
+  EXPECT_EQ(c.sent(), 1u);  // one probe at a time
+  ASSERT_TRUE(c.Answer());
+  EXPECT_EQ(bc_->path(), BackChannel::Path::kUp);
+  clock_.Advance(1h);  // an up path stays up without new probes
+  EXPECT_EQ(bc_->StatusFlags(), 0u);
+  EXPECT_EQ(c.sent(), 1u);
+  EXPECT_EQ(bc_->probes_sent(), 1u);
+}
+
+TEST_F(BackChannelTest, UnansweredProbeTimesOutThenIsRetried) {
+  FakeConn c(1);
+  bc_->Bind(c.conn, true, true);
+  EXPECT_EQ(bc_->StatusFlags(), 0u);
+  clock_.Advance(9s);
+  EXPECT_EQ(bc_->StatusFlags(), 0u);
+  clock_.Advance(2s);
+  EXPECT_EQ(bc_->StatusFlags(), SEQ4_STATUS_CB_PATH_DOWN_SESSION);
+  EXPECT_EQ(c.conn->outstanding_calls(), 0u);  // the late call was cancelled
+  // A late REPLY to the cancelled probe changes nothing.
+  EXPECT_FALSE(c.Answer());
+  EXPECT_EQ(bc_->path(), BackChannel::Path::kDown);
+  // Retried after the retry interval, on the same connection.
+  clock_.Advance(4s);
+  EXPECT_EQ(bc_->StatusFlags(), SEQ4_STATUS_CB_PATH_DOWN_SESSION);
+  EXPECT_EQ(c.sent(), 1u);
+  clock_.Advance(1s);
+  EXPECT_EQ(bc_->StatusFlags(), 0u);
+  EXPECT_EQ(c.sent(), 2u);
+  ASSERT_TRUE(c.Answer());
+  EXPECT_EQ(bc_->StatusFlags(), 0u);
+  EXPECT_EQ(bc_->path(), BackChannel::Path::kUp);
+}
+
+TEST_F(BackChannelTest, ErrorReplyIsPathDown) {
+  FakeConn c(1);
+  bc_->Bind(c.conn, true, true);
+  bc_->StatusFlags();
+  ASSERT_TRUE(c.Answer(rpc::AcceptStat::kProgUnavail));
+  EXPECT_EQ(bc_->path(), BackChannel::Path::kDown);
+  EXPECT_EQ(bc_->StatusFlags(), SEQ4_STATUS_CB_PATH_DOWN_SESSION);
+}
+
+TEST_F(BackChannelTest, ClosedConnectionIsDownUntilAnotherIsBound) {
+  auto a = std::make_unique<FakeConn>(1);
+  bc_->Bind(a->conn, true, true);
+  bc_->StatusFlags();
+  ASSERT_TRUE(a->Answer());
+  EXPECT_EQ(bc_->StatusFlags(), 0u);
+  // The connection closes: the path is down and nothing is left to probe.
+  a->conn->Close();
+  EXPECT_EQ(bc_->StatusFlags(), SEQ4_STATUS_CB_PATH_DOWN_SESSION);
+  EXPECT_EQ(bc_->bound_connections(), 0u);
+  // The client binds a new connection for the back channel
+  // (BIND_CONN_TO_SESSION after CB_PATH_DOWN): it is probed at once.
+  FakeConn b(2);
+  bc_->Bind(b.conn, false, true);
+  EXPECT_EQ(bc_->StatusFlags(), 0u);
+  ASSERT_EQ(b.sent(), 1u);
+  ASSERT_TRUE(b.Answer());
+  EXPECT_EQ(bc_->StatusFlags(), 0u);
+  EXPECT_EQ(bc_->path(), BackChannel::Path::kUp);
+}
+
+TEST_F(BackChannelTest, ProbeInFlightFailsWhenItsConnectionCloses) {
+  FakeConn a(1);
+  bc_->Bind(a.conn, true, true);
+  EXPECT_EQ(bc_->StatusFlags(), 0u);
+  a.conn->Close();  // answers the outstanding probe with nothing
+  EXPECT_EQ(bc_->path(), BackChannel::Path::kDown);
+  EXPECT_EQ(bc_->StatusFlags(), SEQ4_STATUS_CB_PATH_DOWN_SESSION);
+}
+
+TEST_F(BackChannelTest, TransportThatRefusesIsPathDown) {
+  FakeConn a(1);
+  a.transport.refuse = true;
+  bc_->Bind(a.conn, true, true);
+  EXPECT_EQ(bc_->StatusFlags(), SEQ4_STATUS_CB_PATH_DOWN_SESSION);
+  EXPECT_EQ(a.conn->outstanding_calls(), 0u);
+}
+
+TEST_F(BackChannelTest, SeveralConnectionsBoundAndBounded) {
+  std::vector<std::unique_ptr<FakeConn>> conns;
+  for (uint64_t i = 1; i <= 3; ++i) {
+    conns.push_back(std::make_unique<FakeConn>(i));
+    bc_->Bind(conns.back()->conn, true, i == 2);
+  }
+  bc_->Bind(conns[0]->conn, false, false);  // binding again adds nothing
+  EXPECT_EQ(bc_->bound_connections(), 3u);
+  EXPECT_EQ(bc_->bound_connections(true), 1u);
+  // The probe goes to the back connection.
+  EXPECT_EQ(bc_->StatusFlags(), 0u);
+  EXPECT_EQ(conns[1]->sent(), 1u);
+  EXPECT_EQ(conns[0]->sent() + conns[2]->sent(), 0u);
+  // Memory per session is bounded: fore-only bindings make room first.
+  for (uint64_t i = 4; i <= 40; ++i) {
+    conns.push_back(std::make_unique<FakeConn>(i));
+    bc_->Bind(conns.back()->conn, true, false);
+  }
+  EXPECT_EQ(bc_->bound_connections(), BackChannel::kMaxConnections);
+  EXPECT_EQ(bc_->bound_connections(true), 1u);
+}
+
+}  // namespace bc_test
+}  // namespace elfs::nfs4
+
+// ---- Through COMPOUNDs: CREATE_SESSION, BIND_CONN_TO_SESSION, SEQUENCE ----
+
+namespace elfs::nfs4::test {
+namespace {
+
+using bc_test::FakeConn;
+constexpr uint32_t kBackChan = 0x2;  // CREATE_SESSION4_FLAG_CONN_BACK_CHAN
+constexpr uint32_t kPathDown = 0x1, kPathDownSession = 0x200;
+
+class BackChannelOps : public Nfs4Test {
+ protected:
+  // EXCHANGE_ID + CREATE_SESSION (with `flags`) + RECLAIM_COMPLETE on the
+  // current connection_.
+  Session41 Create(std::string_view owner, uint32_t flags) {
+    Session41 s;
+    Verifier8 verf{1, 2, 3, 4, 5, 6, 7, 8};
+    Reply x = RunRaw(Compound(1).ExchangeId(verf, owner, 0));
+    EXPECT_STATUSES(x, st::OK);
+    s.clientid = x.ExchangeId(0).clientid;
+    Reply c = RunRaw(Compound(1).CreateSession(s.clientid, x.ExchangeId(0).sequenceid, flags));
+    EXPECT_STATUSES(c, st::OK);
+    CreateSessionRes cr = c.CreateSession(0);
+    EXPECT_EQ(cr.flags, flags);
+    s.id = cr.sessionid;
+    s.slot_seq.assign(std::max<uint32_t>(cr.fore.maxrequests, 1), 0);
+    return s;
+  }
+  uint32_t Flags(Session41& s) {
+    Reply r = Run41(s, Compound(1).PutRootFh());
+    EXPECT_STATUSES(r, st::OK, st::OK);
+    return r.Sequence(0).status_flags;
+  }
+  std::shared_ptr<BackChannel> Of(const Session41& s) {
+    auto session = server_->state().FindSession(s.id);
+    return session ? session->back_channel : nullptr;
+  }
+};
+
+TEST_F(BackChannelOps, SessionWithBackChannelIsProbedAndReportsNoFlags) {
+  FakeConn a(1);
+  connection_ = a.conn;
+  Session41 s = Create("cb-client", kBackChan);
+  EXPECT_EQ(a.sent(), 0u);  // nothing before the CREATE_SESSION reply is out
+  EXPECT_EQ(Flags(s), 0u);  // the first SEQUENCE sends the CB_NULL
+  ASSERT_EQ(a.sent(), 1u);
+  ASSERT_TRUE(a.Answer());
+  EXPECT_EQ(Of(s)->path(), BackChannel::Path::kUp);
+  EXPECT_EQ(Flags(s), 0u);
+  EXPECT_EQ(a.sent(), 1u);
+}
+
+TEST_F(BackChannelOps, SessionWithoutBackChannelReportsPathDown) {
+  FakeConn a(1);
+  connection_ = a.conn;
+  Session41 s = Create("no-cb-client", 0);
+  EXPECT_EQ(Flags(s), kPathDown | kPathDownSession);
+  EXPECT_EQ(a.sent(), 0u);
+  // BIND_CONN_TO_SESSION for the back channel on a second connection: the
+  // session now has two connections and the next SEQUENCE probes the new one.
+  FakeConn b(2);
+  connection_ = b.conn;
+  Reply bind = RunRaw(Compound(1).BindConnToSession(s.id, 2 /* CDFC4_BACK */, false));
+  ASSERT_STATUSES(bind, st::OK);
+  WireIn body = bind.Body(0);
+  body.Fixed(16);
+  EXPECT_EQ(body.U32(), 2u);  // CDFS4_BACK
+  EXPECT_EQ(Of(s)->bound_connections(), 2u);
+  EXPECT_EQ(Of(s)->bound_connections(true), 1u);
+  connection_ = a.conn;  // SEQUENCE on the fore connection
+  EXPECT_EQ(Flags(s), 0u);
+  ASSERT_EQ(b.sent(), 1u);
+  ASSERT_TRUE(b.Answer());
+  EXPECT_EQ(Flags(s), 0u);
+}
+
+TEST_F(BackChannelOps, SequenceBindsItsConnectionForTheForeChannel) {
+  FakeConn a(1), b(2), c(3);
+  connection_ = a.conn;
+  Session41 s = Create("multi-conn", kBackChan);
+  connection_ = b.conn;
+  Flags(s);
+  connection_ = c.conn;
+  Flags(s);
+  EXPECT_EQ(Of(s)->bound_connections(), 3u);
+  EXPECT_EQ(Of(s)->bound_connections(true), 1u);
+  b.conn->Close();
+  EXPECT_EQ(Of(s)->bound_connections(), 2u);
+}
+
+TEST_F(BackChannelOps, PathDownIsPerClientAcrossSessions) {
+  // Two sessions of one client: one with a working back channel, one
+  // without. The latter reports CB_PATH_DOWN_SESSION only, since the client
+  // still has a back channel.
+  FakeConn a(1);
+  connection_ = a.conn;
+  Session41 s1 = Create("two-sessions", kBackChan);
+  EXPECT_EQ(Flags(s1), 0u);
+  ASSERT_TRUE(a.Answer());
+  Reply c = RunRaw(Compound(1).CreateSession(s1.clientid, 2, 0));
+  ASSERT_STATUSES(c, st::OK);
+  Session41 s2;
+  s2.clientid = s1.clientid;
+  s2.id = c.CreateSession(0).sessionid;
+  s2.slot_seq.assign(1, 0);
+  EXPECT_EQ(Flags(s2), kPathDownSession);
+  // Without the first session's connection, the client has none at all.
+  a.conn->Close();
+  FakeConn d(4);
+  connection_ = d.conn;
+  EXPECT_EQ(Flags(s1), kPathDown | kPathDownSession);
+}
+
+}  // namespace
+}  // namespace elfs::nfs4::test
