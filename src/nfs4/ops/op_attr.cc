@@ -32,7 +32,7 @@ nfsstat4 SetAttr(CompoundState& cs, xdr::XdrDecoder& args, xdr::XdrEncoder& res)
   if (req.set.size) {
     if (!cs.ResolveStateid(sid)) return NFS4ERR_BAD_STATEID;
     auto check = cs.server.state().CheckIoStateid(cs.minorversion, cs.session_clientid(), sid,
-                                                  cs.current_fh(), true);
+                                                  StateFile(cs), true);
     if (!check) return check.error();
   }
   auto apply = authz::CheckSetAttr(cs.who, *attr, req.set);

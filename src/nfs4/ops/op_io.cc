@@ -24,7 +24,7 @@ nfsstat4 RequireRegular(const CompoundState& cs, const vfs::Attr& a) {
 nfsstat4 CheckIo(CompoundState& cs, state::Stateid sid, const vfs::Attr& attr, bool write) {
   if (!cs.ResolveStateid(sid)) return NFS4ERR_BAD_STATEID;
   auto check = cs.server.state().CheckIoStateid(cs.minorversion, cs.session_clientid(), sid,
-                                                cs.current_fh(), write);
+                                                StateFile(cs), write);
   if (!check) return check.error();
   // The caller's own permission is checked on every READ and WRITE, also
   // under an open's stateid, as Linux's server does (nfs4_check_file): a

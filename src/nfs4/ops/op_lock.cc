@@ -58,7 +58,7 @@ nfsstat4 Lock(CompoundState& cs, xdr::XdrDecoder& args, xdr::XdrEncoder& res) {
     a.owner_clientid = cs.session_clientid();
   }
   state::LockDenied denied;
-  auto r = cs.server.state().Lock(a, cs.current_fh(), &denied, &cs.seqid_op);
+  auto r = cs.server.state().Lock(a, StateFile(cs), &denied, &cs.seqid_op);
   if (cs.seqid_op.replay) return NFS4_OK;  // the dispatcher answers from the cache
   if (!r) {
     if (r.error() == NFS4ERR_DENIED) EncodeDenied(cs, res, denied);
@@ -83,7 +83,7 @@ nfsstat4 LockT(CompoundState& cs, xdr::XdrDecoder& args, xdr::XdrEncoder& res) {
   // reclaims may yet create conflicting locks.
   if (cs.server.state().InGrace()) return NFS4ERR_GRACE;
   state::LockDenied denied;
-  nfsstat4 s = cs.server.state().LockTest(clientid, owner, cs.current_fh(), IsWrite(locktype),
+  nfsstat4 s = cs.server.state().LockTest(clientid, owner, StateFile(cs), IsWrite(locktype),
                                           offset, length, &denied);
   if (s == NFS4ERR_DENIED) EncodeDenied(cs, res, denied);
   return s;
@@ -102,7 +102,7 @@ nfsstat4 LockU(CompoundState& cs, xdr::XdrDecoder& args, xdr::XdrEncoder& res) {
   if (!cs.ResolveStateid(sid)) return NFS4ERR_BAD_STATEID;
   state::Stateid out;
   nfsstat4 s = cs.server.state().Unlock(cs.minorversion, cs.session_clientid(), sid, seqid,
-                                        cs.current_fh(), offset, length, &cs.seqid_op, &out);
+                                        StateFile(cs), offset, length, &cs.seqid_op, &out);
   if (s != NFS4_OK || cs.seqid_op.replay) return s;
   cs.SetCurrentStateid(out);
   EncodeStateid(res, out);

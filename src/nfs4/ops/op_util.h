@@ -22,6 +22,11 @@ inline constexpr size_t kMaxComponentWire = 1u << 20;
 // NAMETOOLONG over 255 bytes, BADNAME for "." "..", '/' or NUL.
 nfsstat4 CheckComponent(std::string_view name);
 
+// The current file as NFSv4 state knows it: one object whatever access
+// point jail its handle carries, so the opens and locks of clients with and
+// without an access point meet (share reservations, lock conflicts).
+inline FileHandle StateFile(const CompoundState& cs) { return {cs.exp.id, cs.cfh}; }
+
 // Attributes of the current file handle.
 inline Result<vfs::Attr> CurrentAttr(CompoundState& cs) { return cs.fs().GetAttr(cs.cfh); }
 
