@@ -479,9 +479,10 @@ bool Bench::RemoveFiles(const FileHandle& dir, const std::vector<std::string>& n
 }
 
 bool Bench::EnsurePopulatedDir(const std::string& name, uint64_t count, FileHandle* fh) {
+  // The marker is made by CreateFiles(work_, name + ".done", 1): "<name>.done0".
   FileHandle marker;
   bool done = false;
-  if (!Lookup(work_, name + ".done", &marker, &done)) return false;
+  if (!Lookup(work_, name + ".done0", &marker, &done)) return false;
   if (!EnsureDir(work_, name, fh)) return false;
   if (done) return true;
   std::fprintf(stderr, "nfs_load: making %s with %llu files (once)\n", name.c_str(),

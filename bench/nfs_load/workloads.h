@@ -122,7 +122,7 @@ class Bench {
   // Removes names from dir (pipelined); timed into r unless it is null.
   bool RemoveFiles(const FileHandle& dir, const std::vector<std::string>& names, Result* r);
   // Ensures dir `name` in the work dir holds `count` files (a marker file
-  // `name`.done says a previous run finished making it).
+  // `name`.done0 says a previous run finished making it).
   bool EnsurePopulatedDir(const std::string& name, uint64_t count, FileHandle* fh);
   // Opens fh (by name in dir) for every client; stateids per client.
   bool OpenPerClient(const FileHandle& dir, const std::string& name, bool create,
