@@ -88,7 +88,9 @@ class Tunnel:
         self.proc.wait()
 
 
-class IdentitySuite(unittest.TestCase):
+class IdentityFixture(unittest.TestCase):
+    """An elfsd, user alice (every client action), and helpers; no tests."""
+
     @classmethod
     def setUpClass(cls):
         cls.d = Elfsd(ELFSD)
@@ -222,6 +224,7 @@ class IdentitySuite(unittest.TestCase):
                 if e.get("eventSource") == "nfs" and e.get("eventName") == name
                 and (key is None or e.get("accessKeyId") == key)]
 
+class IdentitySuite(IdentityFixture):
     # --- scenario 8 --------------------------------------------------------------
 
     def test_8_file_system_policy_deny_beats_identity_allow(self):
