@@ -500,11 +500,18 @@ class TlsLoad(unittest.TestCase):
             finally:
                 s.close()
 
+        def server_cpu():
+            """elfsd's user+system CPU seconds so far."""
+            with open(f"/proc/{server.proc.pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
         n = LOAD_TLS_CONNECTIONS
         # A quarter each: allowed source + good certificate (mounts), allowed
         # source + bad signature, refused source + good certificate, plain
         # TCP from an allowed source (the baseline).
         counts = {"answered": 0, "closed": 0, "refused": 0}
+        cpu0 = server_cpu()
         start = time.perf_counter()
         for i in range(n // 4):
             allowed_src = f"127.31.{16 + i % 8}.{1 + (i // 8) % 250}"
@@ -513,6 +520,8 @@ class TlsLoad(unittest.TestCase):
             counts[connect(allowed_src, bad)] += 1
             counts[connect(refused_src, good)] += 1
         tls_s = time.perf_counter() - start
+        tls_cpu = server_cpu() - cpu0
+        cpu0 = server_cpu()
         start = time.perf_counter()
         for i in range(n // 4):
             c = socket.create_connection((ip, server.nfs_port), 10,
@@ -521,11 +530,14 @@ class TlsLoad(unittest.TestCase):
             self.assertEqual(len(c.recv(4)), 4)
             c.close()
         plain_s = time.perf_counter() - start
+        plain_cpu = server_cpu() - cpu0
         self.assertEqual(counts, {"answered": n // 4, "closed": n // 4, "refused": n // 4})
         self.assertLess(tls_s + plain_s, 300, "connection setup unbounded")
         report = {"tls_connections": 3 * (n // 4), "plain_connections": n // 4,
                   "tls_per_connect_ms": round(tls_s / (3 * (n // 4)) * 1e3, 2),
-                  "plain_per_connect_ms": round(plain_s / (n // 4) * 1e3, 3)}
+                  "plain_per_connect_ms": round(plain_s / (n // 4) * 1e3, 3),
+                  "server_cpu_per_tls_connect_ms": round(tls_cpu / (3 * (n // 4)) * 1e3, 3),
+                  "server_cpu_per_plain_connect_ms": round(plain_cpu / (n // 4) * 1e3, 3)}
         print("\nTLS LOAD " + json.dumps(report), file=sys.stderr)
 
 
