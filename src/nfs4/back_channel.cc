@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include <spdlog/spdlog.h>
+
 #include "nfs4/nfs4_const.h"
 #include "rpc/wire.h"
 #include "xdr/xdr.h"
@@ -71,6 +73,8 @@ void BackChannel::Probe(const std::shared_ptr<rpc::Connection>& conn) {
   bool sent = conn->SendCall(CbNullCall(xid), [weak, gen](std::span<const uint8_t> reply) {
     if (auto self = weak.lock()) self->OnReply(gen, reply);
   });
+  spdlog::debug("nfs4: CB_NULL xid {:#x} on conn {} (program {:#x})", xid, conn->id(),
+                cb_program_);
   ever_probed_ = true;
   probed_ = conn;
   probed_id_ = conn->id();
@@ -94,8 +98,11 @@ void BackChannel::OnReply(uint64_t generation, std::span<const uint8_t> reply) {
   if (!reply.empty() && rpc::DecodeAcceptedReply(reply, &xid, &stat, &body) &&
       stat == rpc::AcceptStat::kSuccess) {
     path_ = Path::kUp;
+    spdlog::debug("nfs4: back channel up on conn {} (CB_NULL answered)", probed_id_);
     return;
   }
+  spdlog::debug("nfs4: back channel down on conn {} ({})", probed_id_,
+                reply.empty() ? "no reply" : "CB_NULL refused");
   path_ = Path::kDown;
   down_since_ = clock_.Monotonic();
 }
