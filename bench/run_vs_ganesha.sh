@@ -4,7 +4,10 @@
 # on the same disk, runs every nfs_load workload against both, alternating
 # which goes first, several repetitions, and prints the medians and the
 # ratios elfs/Ganesha. Also measures the ceilings in the same run: loopback
-# TCP (iperf3, one stream) and the disk (1 MiB writes with O_DSYNC, dd).
+# TCP (iperf3, one stream) and the disk: 1 MiB writes with O_DSYNC (dd, one
+# stream) and 8 streams of 1 MiB writes each followed by fdatasync (fio), as
+# seqwrite_sync's 8 clients write 8 files. nfs_load also reports the CPU time
+# each server used per workload (--server-pid).
 #
 # Usage (as root, after scripts/build.sh):
 #   bench/run_vs_ganesha.sh [--reps N] [--seconds S] [--workloads LIST]
@@ -33,7 +36,7 @@ elfsd=$build/src/server/elfsd
 [ -x "$nfs_load" ] && [ -x "$elfsd" ] || { echo "build first: $nfs_load, $elfsd"; exit 1; }
 [ "$(id -u)" = 0 ] || { echo "run as root (Ganesha and elfsd serve files as their owners)"; exit 1; }
 need=()
-for p in nfs-ganesha nfs-ganesha-vfs iperf3 python3; do
+for p in nfs-ganesha nfs-ganesha-vfs iperf3 fio python3; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")
 done
 if [ ${#need[@]} -gt 0 ]; then
@@ -75,7 +78,12 @@ disk_mbs=$(echo "$dd_out" | python3 -c '
 import re,sys
 m = re.search(r"(\d+) bytes .* copied, ([\d.]+) s", sys.stdin.read())
 print(round(int(m.group(1)) / float(m.group(2)) / 1e6, 1))')
-echo "{\"loopback_tcp_gbit_per_s\": $iperf_gbps, \"disk_dsync_1mib_mb_per_s\": $disk_mbs}" |
+mkdir -p "$work/fio"
+fio_mbs=$(fio --name=dsync --directory="$work/fio" --rw=write --bs=1M --size=128M --numjobs=8 \
+  --fdatasync=1 --group_reporting --output-format=json 2>/dev/null |
+  python3 -c 'import json,sys; print(round(json.load(sys.stdin)["jobs"][0]["write"]["bw_bytes"]/1e6, 1))')
+rm -rf "$work/fio"
+echo "{\"loopback_tcp_gbit_per_s\": $iperf_gbps, \"disk_dsync_1mib_mb_per_s\": $disk_mbs, \"disk_fdatasync_8jobs_mb_per_s\": $fio_mbs}" |
   tee "$out/ceilings.json"
 
 # --- servers ---
@@ -106,8 +114,8 @@ done
 
 run_one() {  # run_one SERVER REP
   local args=(--workloads "$workloads" --seconds "$seconds" --label "$1")
-  if [ "$1" = elfs ]; then args+=(--server 127.0.0.1:$elfs_port)
-  else args+=(--server 127.0.0.1:$ganesha_port --export /export); fi
+  if [ "$1" = elfs ]; then args+=(--server 127.0.0.1:$elfs_port --server-pid "$elfs_pid")
+  else args+=(--server 127.0.0.1:$ganesha_port --export /export --server-pid "$ganesha_pid"); fi
   echo "== $1, repetition $2 (load $(cut -d' ' -f1 /proc/loadavg))"
   "$nfs_load" "${args[@]}" "${extra[@]}" |
     python3 -c 'import json,sys

@@ -41,9 +41,14 @@ def main(out):
     def fmt(v, nd=1):
         return "—" if v is None else f"{v:,.{nd}f}"
 
+    def cpu_per_op(w, s):
+        v = [r["server_cpu_s"] * 1e6 / r["ops"] for r in runs.get((w, s), [])
+             if r.get("server_cpu_s", -1) >= 0 and r["ops"]]
+        return statistics.median(v) if v else None
+
     print("| workload | unit | elfs | Ganesha | elfs/Ganesha | target | elfs p50 / p99 µs"
-          " | Ganesha p50 / p99 µs | n |")
-    print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
+          " | Ganesha p50 / p99 µs | server CPU µs/op elfs / Ganesha | n |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     seen = [w for w in METRICS if any(k[0] == w for k in runs) or any(k[0] == w for k in failed)]
     for w in seen:
         field, unit, target = METRICS[w]
@@ -56,12 +61,16 @@ def main(out):
             n += " (failed: " + ", ".join(fails) + ")"
         print(f"| {w} | {unit} | {fmt(e)} | {fmt(g)} | {fmt(ratio, 2)}{mark} | ≥{target} "
               f"| {fmt(med(w, 'elfs', 'p50_us'))} / {fmt(med(w, 'elfs', 'p99_us'))} "
-              f"| {fmt(med(w, 'ganesha', 'p50_us'))} / {fmt(med(w, 'ganesha', 'p99_us'))} | {n} |")
+              f"| {fmt(med(w, 'ganesha', 'p50_us'))} / {fmt(med(w, 'ganesha', 'p99_us'))} "
+              f"| {fmt(cpu_per_op(w, 'elfs'))} / {fmt(cpu_per_op(w, 'ganesha'))} | {n} |")
     print()
     tcp = ceil["loopback_tcp_gbit_per_s"] * 1e9 / 8 / 1e6
-    disk = ceil["disk_dsync_1mib_mb_per_s"]
+    disk = ceil.get("disk_fdatasync_8jobs_mb_per_s") or ceil["disk_dsync_1mib_mb_per_s"]
     print(f"Ceilings: loopback TCP {ceil['loopback_tcp_gbit_per_s']} Gbit/s "
-          f"({tcp:,.0f} MB/s, iperf3, one stream); disk {disk:,.1f} MB/s (1 MiB writes, O_DSYNC).")
+          f"({tcp:,.0f} MB/s, iperf3, one stream); disk "
+          f"{ceil['disk_dsync_1mib_mb_per_s']:,.1f} MB/s (dd, 1 MiB writes, O_DSYNC, one stream), "
+          f"{ceil.get('disk_fdatasync_8jobs_mb_per_s', '—')} MB/s (fio, 8 streams of 1 MiB "
+          "writes + fdatasync; the ceiling used below when measured).")
     print()
     print("| | elfs | Ganesha | target (elfs) |")
     print("|---|---:|---:|---:|")

@@ -59,6 +59,8 @@ int main(int argc, char** argv) {
   app.add_option("--readdir-entries", opt.readdir_entries, "entries of the READDIR directory");
   app.add_option("--readdir-maxcount", opt.readdir_maxcount, "READDIR maxcount (bytes)");
   app.add_flag("--verify-all", opt.verify_all, "compare every READ with what was written");
+  app.add_option("--server-pid", opt.server_pid,
+                 "the server's process id (same machine): report its CPU time per workload");
   CLI11_PARSE(app, argc, argv);
 
   auto colon = server.rfind(':');
@@ -103,8 +105,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "nfs_load: %s\n", err.c_str());
     return 1;
   }
-  std::fprintf(stderr, "%-18s %9s %8s %11s %9s %10s %10s\n", "workload", "ops", "seconds",
-               "ops/s", "MB/s", "p50 us", "p99 us");
+  std::fprintf(stderr, "%-18s %9s %8s %11s %9s %10s %10s %12s\n", "workload", "ops", "seconds",
+               "ops/s", "MB/s", "p50 us", "p99 us", "srv cpu us/op");
   int rc = 0;
   for (auto& w : opt.workloads) {
     Result r;
@@ -118,14 +120,16 @@ int main(int argc, char** argv) {
     }
     double ops_s = r.ops / r.seconds, mb_s = r.bytes / r.seconds / 1e6;
     double p50 = r.Percentile(0.50), p99 = r.Percentile(0.99);
-    std::fprintf(stderr, "%-18s %9llu %8.2f %11.1f %9.1f %10.1f %10.1f\n", w.c_str(),
-                 static_cast<unsigned long long>(r.ops), r.seconds, ops_s, mb_s, p50, p99);
+    double cpu_us = r.server_cpu_s >= 0 ? r.server_cpu_s * 1e6 / r.ops : -1;
+    std::fprintf(stderr, "%-18s %9llu %8.2f %11.1f %9.1f %10.1f %10.1f %12.1f\n", w.c_str(),
+                 static_cast<unsigned long long>(r.ops), r.seconds, ops_s, mb_s, p50, p99, cpu_us);
     std::printf(
         "{\"workload\":\"%s\",\"server\":\"%s\",\"ok\":true,\"ops\":%llu,\"seconds\":%.4f,"
         "\"ops_per_s\":%.1f,\"mb_per_s\":%.2f,\"entries_per_s\":%.1f,\"p50_us\":%.1f,"
-        "\"p99_us\":%.1f,\"conns\":%u,\"clients\":%u,\"depth\":%u,\"io_size\":%llu}\n",
+        "\"p99_us\":%.1f,\"server_cpu_s\":%.3f,\"conns\":%u,\"clients\":%u,\"depth\":%u,"
+        "\"io_size\":%llu}\n",
         w.c_str(), opt.label.c_str(), static_cast<unsigned long long>(r.ops), r.seconds, ops_s,
-        mb_s, r.items / r.seconds, p50, p99, opt.conns, opt.clients, opt.depth,
+        mb_s, r.items / r.seconds, p50, p99, r.server_cpu_s, opt.conns, opt.clients, opt.depth,
         static_cast<unsigned long long>(opt.io_size));
     std::fflush(stdout);
   }

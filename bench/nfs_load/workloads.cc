@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 
 namespace elfs::bench {
@@ -28,6 +29,23 @@ constexpr uint32_t kReaddirAttrs[2] = {kStatAttrs[0] | (1u << FATTR4_RDATTR_ERRO
                                            (1u << FATTR4_FILEHANDLE),
                                        kStatAttrs[1]};
 constexpr uint32_t kSizeAttr[1] = {1u << FATTR4_SIZE};
+
+// utime + stime of a process, in seconds; -1 if it cannot be read.
+double ProcessCpuSeconds(int pid) {
+  FILE* f = std::fopen(("/proc/" + std::to_string(pid) + "/stat").c_str(), "r");
+  if (!f) return -1;
+  char buf[1024];
+  size_t n = std::fread(buf, 1, sizeof buf - 1, f);
+  std::fclose(f);
+  buf[n] = 0;
+  // Fields after the command name, which is in parentheses and may hold spaces.
+  const char* p = std::strrchr(buf, ')');
+  unsigned long long utime = 0, stime = 0;
+  if (!p || std::sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime,
+                        &stime) != 2)
+    return -1;
+  return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
 
 uint64_t SizeFromFattr(std::span<const uint8_t> v) {
   xdr::XdrDecoder d(v);
@@ -153,10 +171,15 @@ bool Bench::Run(const StartFn& start, double seconds, uint64_t count, Result* r)
   started_ = 0;
   result_ = r;
   running_ = static_cast<uint32_t>(actors_.size());
+  const double cpu0 = r && opt_.server_pid ? ProcessCpuSeconds(opt_.server_pid) : -1;
   auto t0 = Clock::now();
   for (auto& a : actors_) Next(a);
   bool finished = loop_.RunUntil([&] { return running_ == 0; }, seconds + 120);
   if (r) r->seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+  if (cpu0 >= 0) {
+    double cpu1 = ProcessCpuSeconds(opt_.server_pid);
+    if (cpu1 >= 0) r->server_cpu_s = cpu1 - cpu0;
+  }
   start_ = nullptr;
   result_ = nullptr;
   if (!finished) Fail("operations did not finish (server stopped answering?)");

@@ -39,10 +39,11 @@ struct Options {
   uint64_t rand_size = 1ull << 30;    // the randread/randwrite file
   uint64_t commit_every = 64ull << 20;  // UNSTABLE writes between COMMITs, per file
   uint32_t stat_files = 1000;
-  uint32_t remove_files = 5000;
+  uint32_t remove_files = 20000;
   uint32_t readdir_entries = 100000;
   uint32_t readdir_maxcount = 65536;
   bool verify_all = false;            // compare every READ (else every 16th)
+  int server_pid = 0;                 // if set: the server's CPU time per workload (/proc)
   std::vector<std::string> workloads;
 };
 
@@ -52,6 +53,7 @@ struct Result {
   uint64_t bytes = 0;
   uint64_t items = 0;  // READDIR entries
   double seconds = 0;
+  double server_cpu_s = -1;  // CPU the server used during the timed part; -1: unknown
   std::vector<uint64_t> lat_ns;
   double Percentile(double p);
 };
