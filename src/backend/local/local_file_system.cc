@@ -297,20 +297,29 @@ size_t LocalFileSystem::CachedHandles() const { return cache_->size(); }
 
 // ---- handles ----
 
-Result<vfs::Handle> LocalFileSystem::HandleOfFd(int fd) const {
-  KernelHandle kh;
-  int mount_id;
-  if (name_to_handle_at(fd, "", kh.fh(), &mount_id, AT_EMPTY_PATH) != 0)
-    return ErrnoErr("name_to_handle_at");
+namespace {
+
+// Our handle for a kernel one: tag, export, handle type, the kernel's bytes.
+Result<vfs::Handle> MakeHandle(uint32_t export_tag, KernelHandle& kh) {
   if (kh.fh()->handle_bytes > kMaxKernelBytes || kh.fh()->handle_type < 0 ||
       kh.fh()->handle_type > 255)
     return Err(Errc::kNotSupported, "kernel file handle does not fit");
   std::array<uint8_t, vfs::Handle::kMaxSize> b{};
   b[0] = kHandleTag;
-  for (int i = 0; i < 4; ++i) b[1 + i] = static_cast<uint8_t>(export_tag_ >> (8 * i));
+  for (int i = 0; i < 4; ++i) b[1 + i] = static_cast<uint8_t>(export_tag >> (8 * i));
   b[5] = static_cast<uint8_t>(kh.fh()->handle_type);
   std::memcpy(&b[kHeaderSize], kh.fh()->f_handle, kh.fh()->handle_bytes);
   return vfs::Handle(std::span(b.data(), kHeaderSize + kh.fh()->handle_bytes));
+}
+
+}  // namespace
+
+Result<vfs::Handle> LocalFileSystem::HandleOfFd(int fd) const {
+  KernelHandle kh;
+  int mount_id;
+  if (name_to_handle_at(fd, "", kh.fh(), &mount_id, AT_EMPTY_PATH) != 0)
+    return ErrnoErr("name_to_handle_at");
+  return MakeHandle(export_tag_, kh);
 }
 
 bool LocalFileSystem::UnderRoot(int dir_fd) const {
@@ -725,6 +734,29 @@ Status LocalFileSystem::Link(const vfs::Handle& fh, const vfs::Handle& dh, std::
   return {};
 }
 
+Result<vfs::Entry> LocalFileSystem::EntryAt(int dfd, const char* name, ino_t listed_ino) const {
+  // Two calls on the name, no open (READDIR asks this of every entry). The
+  // handle and the attributes must be of one object: if the name was
+  // replaced between the listing and here, the inode numbers disagree and
+  // the entry is read again through an O_PATH descriptor.
+  KernelHandle kh;
+  int mount_id;
+  struct stat st;
+  if (name_to_handle_at(dfd, name, kh.fh(), &mount_id, 0) == 0 &&
+      fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && st.st_ino == listed_ino) {
+    auto h = MakeHandle(export_tag_, kh);
+    if (!h) return Err(h.error());
+    return vfs::Entry{*h, AttrOf(st)};
+  }
+  int fd = openat(dfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) return ErrnoErr("readdir open");
+  FdGuard child(fd);
+  if (fstat(fd, &st) != 0) return ErrnoErr("fstat");
+  auto h = HandleOfFd(fd);
+  if (!h) return Err(h.error());
+  return vfs::Entry{*h, AttrOf(st)};
+}
+
 Result<bool> LocalFileSystem::ReadDir(const vfs::Handle& dh, uint64_t cookie, bool with_attrs,
                                       const DirSink& sink) {
   auto dir = ResolveDir(dh);
@@ -752,18 +784,12 @@ Result<bool> LocalFileSystem::ReadDir(const vfs::Handle& dh, uint64_t cookie, bo
       vfs::DirEntry de{name, static_cast<uint64_t>(d->d_off), d->d_ino, nullptr};
       vfs::Entry entry;
       if (with_attrs) {
-        int fd = openat(dfd, d->d_name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-        if (fd < 0) {
-          Status s = ErrnoStatus(errno, "readdir open");
-          if (s.code() == Errc::kNotFound) continue;  // removed since listed
-          return Err(std::move(s));
+        auto e = EntryAt(dfd, d->d_name, d->d_ino);
+        if (!e) {
+          if (e.error().code() == Errc::kNotFound) continue;  // removed since listed
+          return Err(e.error());
         }
-        FdGuard child(fd);
-        struct stat st;
-        if (fstat(fd, &st) != 0) return ErrnoErr("fstat");
-        auto h = HandleOfFd(fd);
-        if (!h) return Err(h.error());
-        entry = vfs::Entry{*h, AttrOf(st)};
+        entry = std::move(*e);
         de.entry = &entry;
       }
       if (!sink(de)) return false;

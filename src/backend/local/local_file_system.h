@@ -125,6 +125,9 @@ class LocalFileSystem final : public vfs::FileSystem {
   Result<Resolved> Resolve(const vfs::Handle& h);
   Result<Resolved> ResolveDir(const vfs::Handle& h);
   Result<vfs::Handle> HandleOfFd(int fd) const;
+  // The handle and attributes of `name` in the directory dfd, which a
+  // listing showed with inode number listed_ino.
+  Result<vfs::Entry> EntryAt(int dfd, const char* name, ino_t listed_ino) const;
   // Wraps a freshly opened fd (taking ownership) into an entry, caching it;
   // open_for_io: fd is an O_RDWR fd of a regular file, usable for I/O.
   Result<vfs::Entry> Adopt(int fd, bool open_for_io = false);
