@@ -99,6 +99,68 @@ struct ControlPlane::Impl {
   std::unique_ptr<api::Gateway> gateway;
   std::unique_ptr<http::Server> http;
   uint16_t api_port = 0;
+
+  // PutFileSystemPolicy's lockout check: would the caller, under the new
+  // policy, still be allowed to change it? nullopt: yes; else why not.
+  std::optional<std::string> PolicyLockout(const api::CallContext& ctx, std::string_view fs_arn,
+                                           std::string_view json) {
+    auto policy = iam::ParseSharedPolicy(json, iam::PolicyType::kResource);
+    if (!policy) return policy.error().message();
+    iam::PolicySet caller;
+    caller.resource_account = account_id;
+    for (const auto& doc : iam->IdentityPolicies(ctx.principal)) {
+      if (auto p = iam::ParseSharedPolicy(doc.json, iam::PolicyType::kIdentity)) {
+        caller.identity.push_back({doc.source, *p});
+      }
+    }
+    iam::RequestContext rc;
+    rc.action = "elasticfilesystem:PutFileSystemPolicy";
+    rc.resource = std::string(fs_arn);
+    rc.principal = api::ToPolicyPrincipal(ctx.principal);
+    rc.keys = api::GlobalKeys(ctx);
+    auto d = iam::CheckPolicyLockout(caller, {"new-file-system-policy", *policy}, rc);
+    if (d.allowed()) return std::nullopt;
+    return "The policy would prevent the caller from changing it again (" + d.Reason() +
+           "); set BypassPolicyLockoutSafetyCheck to apply it anyway";
+  }
+
+  // The resource policy of an ARN for the API's authorizer: a file system's
+  // policy; a role's trust policy, which governs only assuming the role.
+  std::optional<api::PolicyAuthorizer::ResourcePolicy> ResourcePolicy(std::string_view arn,
+                                                                       std::string_view action) {
+    constexpr std::string_view kFs = ":file-system/";
+    if (auto at = arn.find(kFs);
+        at != std::string_view::npos && arn.rfind("arn:aws:elasticfilesystem:", 0) == 0) {
+      auto policy = efs->FileSystemPolicy(arn.substr(at + kFs.size()));
+      if (!policy) return std::nullopt;
+      return api::PolicyAuthorizer::ResourcePolicy{*policy, iam::PolicyType::kResource};
+    }
+    std::string role_prefix = "arn:aws:iam::" + account_id + ":role/";
+    if (arn.rfind(role_prefix, 0) == 0 && action.size() >= 14 &&
+        strncasecmp(action.data(), "sts:AssumeRole", 14) == 0) {
+      auto role = iam->GetRole(arn.substr(arn.rfind('/') + 1));
+      if (!role || !*role || iam->RoleArn((*role)->path, (*role)->name) != arn)
+        return std::nullopt;
+      return api::PolicyAuthorizer::ResourcePolicy{(*role)->trust_policy, iam::PolicyType::kTrust};
+    }
+    return std::nullopt;
+  }
+
+  // One audit event per freshly computed client authorization decision.
+  void AuditClientDecision(const authz::ClientDecision& d) {
+    api::AuditEvent e;
+    e.time = std::chrono::system_clock::now();
+    e.event_source = "nfs";
+    e.event_name = "ClientAuthorization";
+    e.principal = d.principal.Describe();
+    e.access_key_id = d.facts.access_key_id;
+    e.source_ip = d.facts.source_ip;
+    e.resource = d.facts.file_system_id;
+    e.decision = d.mountable() ? "allow" : "deny";
+    e.reason = d.refused;
+    e.details = d.ToJson();
+    audit->Write(e);
+  }
 };
 
 ControlPlane::ControlPlane(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -151,50 +213,15 @@ Result<std::unique_ptr<ControlPlane>> ControlPlane::Create(const Config& config,
     return std::nullopt;
   };
   ec.policy_lockout_check = [raw](const api::CallContext& ctx, std::string_view fs_arn,
-                                  std::string_view json) -> std::optional<std::string> {
-    auto policy = iam::ParseSharedPolicy(json, iam::PolicyType::kResource);
-    if (!policy) return policy.error().message();
-    iam::PolicySet caller;
-    caller.resource_account = raw->account_id;
-    for (const auto& doc : raw->iam->IdentityPolicies(ctx.principal)) {
-      if (auto p = iam::ParseSharedPolicy(doc.json, iam::PolicyType::kIdentity)) {
-        caller.identity.push_back({doc.source, *p});
-      }
-    }
-    iam::RequestContext rc;
-    rc.action = "elasticfilesystem:PutFileSystemPolicy";
-    rc.resource = std::string(fs_arn);
-    rc.principal = api::ToPolicyPrincipal(ctx.principal);
-    rc.keys = api::GlobalKeys(ctx);
-    auto d = iam::CheckPolicyLockout(caller, {"new-file-system-policy", *policy}, rc);
-    if (d.allowed()) return std::nullopt;
-    return "The policy would prevent the caller from changing it again (" + d.Reason() +
-           "); set BypassPolicyLockoutSafetyCheck to apply it anyway";
+                                  std::string_view json) {
+    return raw->PolicyLockout(ctx, fs_arn, json);
   };
   impl->efs = std::make_unique<api::efs::EfsService>(store, *impl->ec2, data_plane, random, ec);
 
   impl->authorizer = std::make_unique<api::PolicyAuthorizer>(
       *impl->iam,
-      [raw](std::string_view arn,
-            std::string_view action) -> std::optional<api::PolicyAuthorizer::ResourcePolicy> {
-        // A file system's policy; a role's trust policy, which governs only
-        // assuming the role.
-        constexpr std::string_view kFs = ":file-system/";
-        if (auto at = arn.find(kFs);
-            at != std::string_view::npos && arn.rfind("arn:aws:elasticfilesystem:", 0) == 0) {
-          auto policy = raw->efs->FileSystemPolicy(arn.substr(at + kFs.size()));
-          if (!policy) return std::nullopt;
-          return api::PolicyAuthorizer::ResourcePolicy{*policy, iam::PolicyType::kResource};
-        }
-        std::string role_prefix = "arn:aws:iam::" + raw->account_id + ":role/";
-        if (arn.rfind(role_prefix, 0) == 0 && action.size() >= 14 &&
-            strncasecmp(action.data(), "sts:AssumeRole", 14) == 0) {
-          auto role = raw->iam->GetRole(arn.substr(arn.rfind('/') + 1));
-          if (!role || !*role || raw->iam->RoleArn((*role)->path, (*role)->name) != arn)
-            return std::nullopt;
-          return api::PolicyAuthorizer::ResourcePolicy{(*role)->trust_policy, iam::PolicyType::kTrust};
-        }
-        return std::nullopt;
+      [raw](std::string_view arn, std::string_view action) {
+        return raw->ResourcePolicy(arn, action);
       },
       impl->account_id,
       [raw](const api::Principal& p) { return raw->iam->SessionPolicy(p); });
@@ -203,20 +230,8 @@ Result<std::unique_ptr<ControlPlane>> ControlPlane::Create(const Config& config,
                                                                     SystemClock::Instance());
   impl->client_authorizer =
       std::make_unique<authz::ClientAuthorizer>(*impl->client_source, SystemClock::Instance());
-  impl->client_authorizer->SetDecisionObserver([raw](const authz::ClientDecision& d) {
-    api::AuditEvent e;
-    e.time = std::chrono::system_clock::now();
-    e.event_source = "nfs";
-    e.event_name = "ClientAuthorization";
-    e.principal = d.principal.Describe();
-    e.access_key_id = d.facts.access_key_id;
-    e.source_ip = d.facts.source_ip;
-    e.resource = d.facts.file_system_id;
-    e.decision = d.mountable() ? "allow" : "deny";
-    e.reason = d.refused;
-    e.details = d.ToJson();
-    raw->audit->Write(e);
-  });
+  impl->client_authorizer->SetDecisionObserver(
+      [raw](const authz::ClientDecision& d) { raw->AuditClientDecision(d); });
   // Every change of IAM data or of a file system policy invalidates cached
   // decisions (SPEC §1.3); EC2 and other EFS objects do not feed decisions.
   store.Watch([raw](const std::vector<store::Key>& changed) {
