@@ -8,9 +8,10 @@ set -euo pipefail
 what=${1:-build}
 build_pkgs=(cmake ninja-build g++ pkg-config libboost-dev libspdlog-dev libfmt-dev libcli11-dev
             nlohmann-json3-dev libexpected-dev libsqlite3-dev libssl-dev libgtest-dev libgmock-dev
-            libbenchmark-dev)
+            libbenchmark-dev libcephfs-dev librados-dev)
 test_pkgs=(clang libclang-rt-14-dev qemu-system-x86 busybox-static cpio iproute2 python3 libnfs-utils
-           awscli python3-boto3 stunnel4 openssl)
+           awscli python3-boto3 stunnel4 openssl
+           ceph-mon ceph-osd ceph-mds ceph-mgr ceph-common uuid-runtime)
 pkgs=("${build_pkgs[@]}")
 [ "$what" = test ] && pkgs+=("${test_pkgs[@]}")
 
