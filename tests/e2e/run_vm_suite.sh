@@ -4,16 +4,23 @@
 #
 #   run_vm_suite.sh [--server ganesha|elfs] [--vers 4.1,4.0] [--elfsd PATH]
 #                   [--scenarios a,b,c] [--results DIR] [--timeout SECS] [--keep]
+#                   [--state yes|no|only]
 #
 # Builds the VM if needed (vm/build-vm.sh), starts the server on 127.0.0.1 at a free port over a
 # fresh export directory, boots one VM per NFS version (the workload inside prints one
 # "E2E RESULT <name> PASS|FAIL <detail>" line per check), stops the server, and reports.
+# Then (elfs, unless --state no) the state phase, on a fresh elfsd with a 15 s lease: two VMs
+# at once (a: 4.1, b: 4.0) take flock and fcntl locks on one file (one holds, the other is
+# refused, then gets it), a powers off holding a lock and b gets it once a's lease expired;
+# then one VM writes 48 MiB with fsync while elfsd is killed with SIGKILL and restarted, and
+# must finish without an I/O error with matching checksums. --state only skips the first part.
 # The last line is exactly "N passed, M failed" (read by CI). Exit status is non-zero on any
 # FAIL, a missing result, a missing "E2E DONE", a VM timeout or a server that died.
 #
 # Environment:
 #   ELFSD                 elfsd binary (same as --elfsd)
 #   ELFS_SERVER_CMD       override the whole elfs start command (see start_server_elfs)
+#   ELFS_EXTRA_ARGS       more elfsd arguments (e.g. --log-level debug)
 #   ELFS_FS_ID            file system id; its directory is DATA_DIR/fs/<id> (default fs-0000000000000e2e0)
 #   ELFS_MOUNT_PATH       NFS path the client mounts on elfs (default /)
 #   ELFS_E2E_VM_CACHE     VM cache dir (default /var/tmp/elfs-e2e-vm)
@@ -33,8 +40,9 @@ RESULTS_ROOT=${ELFS_E2E_RESULTS:-/var/tmp/elfs-e2e-results}
 VM_TIMEOUT=${ELFS_E2E_VM_TIMEOUT:-600}
 KEEP=0
 ELFSD=${ELFSD:-}
+STATE=yes
 
-usage() { sed -n '2,25p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+usage() { sed -n '2,31p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
 while [ $# -gt 0 ]; do
   case "$1" in
     --server) SERVER=$2; shift 2 ;;
@@ -44,6 +52,7 @@ while [ $# -gt 0 ]; do
     --results) RESULTS_ROOT=$2; shift 2 ;;
     --timeout) VM_TIMEOUT=$2; shift 2 ;;
     --keep) KEEP=1; shift ;;
+    --state) STATE=$2; shift 2 ;;
     -h | --help) usage 0 ;;
     *) echo "unknown argument: $1" >&2; usage 2 ;;
   esac
@@ -119,7 +128,10 @@ stop_server_ganesha() {
 ELFS_FS_ID=${ELFS_FS_ID:-fs-0000000000000e2e0}
 ELFS_MOUNT_PATH=${ELFS_MOUNT_PATH:-/}
 # shellcheck disable=SC2016  # expanded later, by the bash that runs it
-ELFS_DEFAULT_CMD='exec "$ELFSD" --data-dir "$DATA_DIR" --listen "127.0.0.1:$PORT" --api-listen 127.0.0.1:0'
+ELFS_DEFAULT_CMD='exec "$ELFSD" --data-dir "$DATA_DIR" --listen "127.0.0.1:$PORT" --api-listen 127.0.0.1:0 $ELFS_EXTRA_ARGS'
+# Extra elfsd arguments, e.g. "--log-level debug" (the state phase adds a short lease and
+# grace period).
+ELFS_EXTRA_ARGS=${ELFS_EXTRA_ARGS:-}
 prepare_export_elfs() {
   EXPORT_DIR=$1/elfs-data/fs/$ELFS_FS_ID
   CLEANUP_DIR=$1/elfs-data   # with elfsd's own state (secrets, client records)
@@ -129,7 +141,7 @@ prepare_export_elfs() {
 }
 start_server_elfs() {
   local run=$1 port=$2
-  ELFSD=$ELFSD DATA_DIR=$run/elfs-data PORT=$port FS_ID=$ELFS_FS_ID \
+  ELFSD=$ELFSD DATA_DIR=$run/elfs-data PORT=$port FS_ID=$ELFS_FS_ID ELFS_EXTRA_ARGS=$ELFS_EXTRA_ARGS \
     bash -c "${ELFS_SERVER_CMD:-$ELFS_DEFAULT_CMD}" </dev/null >>"$run/server.log" 2>&1 &
   SERVER_PID=$!
   MOUNT_PATH=$ELFS_MOUNT_PATH
@@ -148,7 +160,7 @@ stop_server_elfs() {
 
 # Check the arguments before building or starting anything.
 case "$SERVER" in
-  ganesha) ;;
+  ganesha) [ "$STATE" = only ] && die "--state only needs --server elfs"; STATE=no ;;
   elfs)
     [ -n "$ELFSD" ] || die "--server elfs needs --elfsd PATH (or ELFSD=...)"
     [ -x "$ELFSD" ] || die "elfsd binary not executable: $ELFSD"
@@ -184,6 +196,7 @@ log "results in $RUN"
 
 SERVER_PID=""
 QEMU_PID=""
+STATE_VM_PIDS=()
 cleanup() {
   # QEMU_PID is the `timeout` wrapper; TERM makes it pass the signal on to qemu, and the
   # pidfile names qemu itself in case it is still there.
@@ -191,6 +204,11 @@ cleanup() {
     kill -TERM "$QEMU_PID" 2>/dev/null || true
     if [ -s "$RUN/qemu.pid" ]; then kill -9 "$(cat "$RUN/qemu.pid")" 2>/dev/null || true; fi
   fi
+  local p
+  for p in "${STATE_VM_PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+  for p in "$RUN"/qemu-state-*.pid; do
+    [ -s "$p" ] && { kill -9 "$(cat "$p")" 2>/dev/null || true; }
+  done
   if [ -n "$SERVER_PID" ]; then "stop_server_$SERVER"; SERVER_PID=""; fi
   # The export can hold hundreds of MiB; keep it only when asked.
   if [ "$KEEP" = 0 ] && [ -n "${CLEANUP_DIR:-}" ]; then rm -rf "$CLEANUP_DIR"; fi
@@ -257,7 +275,9 @@ esac
 log "accelerator: $ACCEL"
 
 declare -A VM_SECS VM_STATUS
-IFS=, read -r -a VERS_LIST <<<"$VERSIONS"
+[ "$STATE" = only ] && VERSIONS=""
+VERS_LIST=()
+[ -n "$VERSIONS" ] && IFS=, read -r -a VERS_LIST <<<"$VERSIONS"
 for vers in "${VERS_LIST[@]}"; do
   case "$vers" in 4.0 | 4.1 | 4.2) ;; *) die "unsupported NFS version '$vers'" ;; esac
   scen=${SCENARIOS:-$(default_scenarios "$vers")}
@@ -322,25 +342,29 @@ FAILED=0
 SUMMARY=$RUN/summary.txt
 : >"$SUMMARY"
 row() { printf '%-5s %-7s %-14s %s\n' "$@" | tee -a "$SUMMARY"; }
-for vers in "${VERS_LIST[@]}"; do
-  console=$RUN/console-v$vers.log
-  tr -d '\r' <"$console" >"$console.clean" || true
-  expected="mount $(tr ',' ' ' <"$RUN/scenarios-v$vers") umount"
-  for name in $expected; do
-    line=$(grep -a -m1 -E "E2E RESULT $name (PASS|FAIL)( |$)" "$console.clean" || true)
+# result_rows LABEL CLEAN_CONSOLE CHECKS: one row per expected check, from its RESULT line.
+result_rows() {
+  local label=$1 console=$2 name line began why st detail
+  for name in $3; do
+    line=$(grep -a -m1 -E "E2E RESULT $name (PASS|FAIL)( |$)" "$console" || true)
     if [ -z "$line" ]; then
-      began=$(grep -a -c -E "E2E BEGIN $name\$" "$console.clean" || true)
+      began=$(grep -a -c -E "E2E BEGIN $name\$" "$console" || true)
       why="no result"
       [ "$began" != 0 ] && why="no result (started, never finished: hang or crash)"
-      row "v$vers" MISSING "$name" "$why"
+      row "$label" MISSING "$name" "$why"
       FAILED=$((FAILED + 1))
       continue
     fi
     st=$(echo "$line" | sed -E 's/.*E2E RESULT [^ ]+ (PASS|FAIL).*/\1/')
     detail=$(echo "$line" | sed -E 's/.*E2E RESULT [^ ]+ (PASS|FAIL) ?//')
-    row "v$vers" "$st" "$name" "$detail"
+    row "$label" "$st" "$name" "$detail"
     if [ "$st" = PASS ]; then PASSED=$((PASSED + 1)); else FAILED=$((FAILED + 1)); fi
   done
+}
+for vers in "${VERS_LIST[@]}"; do
+  console=$RUN/console-v$vers.log
+  tr -d '\r' <"$console" >"$console.clean" || true
+  result_rows "v$vers" "$console.clean" "mount $(tr ',' ' ' <"$RUN/scenarios-v$vers") umount"
   if [ "${VM_STATUS[$vers]}" = ok ] && grep -a -q "E2E DONE" "$console.clean"; then
     row "v$vers" PASS vm_completed "VM ran the workload to the end in ${VM_SECS[$vers]}s"
     PASSED=$((PASSED + 1))
@@ -357,6 +381,135 @@ if [ "$SERVER_ALIVE" = 1 ]; then
 else
   row "-" FAIL server_alive "$SERVER died during the run (see $RUN/server.log)"
   FAILED=$((FAILED + 1))
+fi
+
+# ------------------------------------------------------------------------------------------
+# The state phase (elfs): locks between two VMs, lease expiry, kill -9 during a write.
+# ------------------------------------------------------------------------------------------
+# state_vm NAME VERS ROLE SCENARIOS: boots a VM in the background (console-NAME.log).
+declare -A STATE_PID
+state_vm() {
+  local name=$1 vers=$2 role=$3 scen=$4 cmdline
+  cmdline="console=ttyS0 panic=-1 quiet nfs.nfs4_unique_id=$(cat /proc/sys/kernel/random/uuid)"
+  cmdline+=" e2e_vers=$vers e2e_port=$PORT e2e_path=$MOUNT_PATH e2e_scen=$scen e2e_role=$role"
+  echo "$scen" >"$RUN/scenarios-$name"
+  timeout --signal=KILL "$VM_TIMEOUT" "${QEMU_BASE[@]}" "${ACCEL_ARGS[@]}" -append "$cmdline" \
+    -pidfile "$RUN/qemu-$name.pid" </dev/null >"$RUN/console-$name.log" 2>"$RUN/qemu-$name.stderr" &
+  STATE_PID[$name]=$!
+  STATE_VM_PIDS+=("$!")
+  log "state: booted $name (vers=$vers role=$role: $scen)"
+}
+# state_results NAME EXPECTED_CHECKS DONE_PATTERN: rows for one state VM.
+state_results() {
+  local name=$1 done_pat=$3 console=$RUN/console-$1.log
+  tr -d '\r' <"$console" >"$console.clean" || true
+  result_rows "$name" "$console.clean" "$2"
+  if grep -a -q -E "$done_pat" "$console.clean"; then
+    row "$name" PASS vm_completed "the VM ran to the end"
+    PASSED=$((PASSED + 1))
+  else
+    row "$name" FAIL vm_completed "no '$done_pat' on the console (see $console)"
+    FAILED=$((FAILED + 1))
+  fi
+}
+wait_listening() {
+  for _ in $(seq 1 300); do
+    port_in_use "$PORT" && return 0
+    kill -0 "$SERVER_PID" 2>/dev/null || return 1
+    sleep 0.1
+  done
+  return 1
+}
+
+if [ "$STATE" != no ]; then
+  T_STATE=$(date +%s)
+  if [ "$KEEP" = 0 ] && [ -n "${CLEANUP_DIR:-}" ]; then rm -rf "$CLEANUP_DIR"; fi
+  # A short lease so that the vanished client expires in seconds; a short grace period after
+  # the restart (the clients of the lock pair never come back to reclaim).
+  ELFS_EXTRA_ARGS="$ELFS_EXTRA_ARGS --lease-seconds 15 --grace-seconds 20"
+  "prepare_export_$SERVER" "$RUN/state"
+  # A few ports: a random one may be taken meanwhile (an ephemeral port of some client).
+  for try in 1 2 3; do
+    PORT=$(pick_port) || die "no free port found"
+    log "state: starting $SERVER on 127.0.0.1:$PORT (lease 15 s)"
+    "start_server_$SERVER" "$RUN/state" "$PORT"
+    wait_listening && break
+    "stop_server_$SERVER"
+    [ "$try" = 3 ] && { server_log_tail; die "$SERVER not listening for the state phase"; }
+  done
+
+  # 1. Two clients and their locks; a's lease expires while it holds one.
+  state_vm state-a 4.1 a lock_hold,lock_vanish
+  sleep 2  # a creates the lock directory first
+  state_vm state-b 4.0 b lock_wait,lock_expired
+  while kill -0 "${STATE_PID[state-a]}" 2>/dev/null || kill -0 "${STATE_PID[state-b]}" 2>/dev/null; do
+    kill -0 "$SERVER_PID" 2>/dev/null || break
+    sleep 1
+  done
+  wait "${STATE_PID[state-a]}" 2>/dev/null || true
+  wait "${STATE_PID[state-b]}" 2>/dev/null || true
+  log "state: lock pair done in $(($(date +%s) - T_STATE))s"
+
+  # 2. kill -9 of elfsd while a client writes with fsync; restart on the same data.
+  RESTARTED=0
+  KILLED_AT=0
+  if kill -0 "$SERVER_PID" 2>/dev/null; then
+    state_vm state-crash 4.1 crash crash_write
+    killed=0
+    while kill -0 "${STATE_PID[state-crash]}" 2>/dev/null; do
+      if [ "$killed" = 0 ] && grep -a -q "E2E CRASHPOINT" "$RUN/console-state-crash.log"; then
+        # Kill once WRITEs reach the server (the client may cache the first megabytes until
+        # its fsync); the size stored then proves the kill hit the write.
+        big=$EXPORT_DIR/e2e-v4.1-crash/crash/big
+        stored() { echo $(($(stat -c %b "$big" 2>/dev/null || echo 0) * 512)); }  # allocated
+        for _ in $(seq 1 600); do
+          [ "$(stored)" -gt 0 ] && break
+          sleep 0.1
+        done
+        KILLED_AT=$(stored)
+        log "state: kill -9 $SERVER during the write ($KILLED_AT bytes of the file stored)"
+        kill -9 "$SERVER_PID" 2>/dev/null || true
+        wait "$SERVER_PID" 2>/dev/null || true
+        killed=1
+        sleep 2
+        "start_server_$SERVER" "$RUN/state" "$PORT"
+        if wait_listening; then RESTARTED=1; log "state: $SERVER restarted"; else
+          log "state: $SERVER did not restart"; kill -TERM "${STATE_PID[state-crash]}" 2>/dev/null
+        fi
+      fi
+      if [ "$killed" = 1 ] && ! kill -0 "$SERVER_PID" 2>/dev/null; then
+        kill -TERM "${STATE_PID[state-crash]}" 2>/dev/null
+        break
+      fi
+      sleep 0.2
+    done
+    wait "${STATE_PID[state-crash]}" 2>/dev/null || true
+  fi
+  STATE_ALIVE=1
+  kill -0 "$SERVER_PID" 2>/dev/null || STATE_ALIVE=0
+  "stop_server_$SERVER"
+  SERVER_PID=""
+
+  state_results state-a "mount lock_hold lock_vanish" "E2E DONE vanished"
+  state_results state-b "mount lock_wait lock_expired umount" "E2E DONE failed="
+  state_results state-crash "mount crash_write umount" "E2E DONE failed="
+  if [ "$RESTARTED" = 1 ] && [ "$KILLED_AT" -gt 0 ] && [ "$KILLED_AT" -lt $((48 * 1048576)) ]; then
+    row state PASS server_restarted \
+      "$SERVER killed with SIGKILL with $KILLED_AT of 50331648 bytes stored, restarted"
+    PASSED=$((PASSED + 1))
+  else
+    row state FAIL server_restarted \
+      "no kill/restart during the write ($KILLED_AT bytes stored; see $RUN/state/server.log)"
+    FAILED=$((FAILED + 1))
+  fi
+  if [ "$STATE_ALIVE" = 1 ]; then
+    row state PASS server_alive "$SERVER was still running after the state VMs"
+    PASSED=$((PASSED + 1))
+  else
+    row state FAIL server_alive "$SERVER died during the state phase (see $RUN/state/server.log)"
+    FAILED=$((FAILED + 1))
+  fi
+  log "state phase: $(($(date +%s) - T_STATE))s"
 fi
 
 T_END=$(date +%s)

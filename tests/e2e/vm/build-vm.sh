@@ -169,10 +169,11 @@ else
 fi
 
 # ---------------------------------------------------------------------------------------------
-# 3. Initramfs: rebuilt when busybox, the kernel, init.sh, workload.sh or this script changed.
+# 3. Initramfs: rebuilt when busybox, the kernel, init.sh, workload.sh, lockhelper.c or this
+#    script changed.
 # ---------------------------------------------------------------------------------------------
 stamp=$(cat "$BUSYBOX" "$KDIR/vm.env" "$KDIR/modules/order" "$HERE/init.sh" "$HERE/workload.sh" \
-            "${BASH_SOURCE[0]}" | sha256sum | cut -d' ' -f1)
+            "$HERE/lockhelper.c" "${BASH_SOURCE[0]}" | sha256sum | cut -d' ' -f1)
 # (vm.env is in the stamp, so a re-fetched kernel also refreshes the copy of vmlinuz below.)
 if [ -s "$CACHE/initrd.gz" ] && [ -s "$CACHE/vmlinuz" ] &&
    [ "$(cat "$CACHE/initrd.stamp" 2>/dev/null)" = "$stamp" ]; then
@@ -216,6 +217,9 @@ EOF
   cp "$KDIR"/modules/*.ko "$KDIR/modules/order" "$root/lib/modules/"
   install -m 0755 "$HERE/init.sh" "$root/init"
   install -m 0755 "$HERE/workload.sh" "$root/bin/workload.sh"
+  # fcntl and flock locks for the two-client lock scenarios (busybox has neither).
+  command -v gcc >/dev/null || ensure_packages gcc libc6-dev
+  gcc -static -O2 -o "$root/bin/lockhelper" "$HERE/lockhelper.c" || die "building lockhelper failed"
   (cd "$root" && find . | cpio -o -H newc -R 0:0 --quiet | gzip -1) >"$CACHE/initrd.gz.tmp"
   mv "$CACHE/initrd.gz.tmp" "$CACHE/initrd.gz"
   rm -rf "$root"

@@ -7,6 +7,8 @@
 #   e2e_path=/export         path to mount on the server
 #   e2e_scen=a,b,c           scenarios to run, in order (see the sc_* functions below)
 #   e2e_server=10.0.2.2      server address (default: the host through qemu's user network)
+#   e2e_role=a|b|crash       for the state scenarios that run two VMs at once or with the host
+#                            killing the server (see run_vm_suite.sh); also names the work dir
 #
 # Output, on the console, one line per check (this is what the host parses):
 #   E2E BEGIN <name>                         a check starts (tells where a hang happened)
@@ -27,6 +29,7 @@ PORT=2049
 EXPORT_PATH=/
 SERVER=10.0.2.2
 SCEN=""
+ROLE=""
 for w in $(cat /proc/cmdline); do
   case "$w" in
     e2e_vers=*) VERS=${w#*=} ;;
@@ -35,6 +38,7 @@ for w in $(cat /proc/cmdline); do
     e2e_server=*) SERVER=${w#*=} ;;
     e2e_scen=*) SCEN=$(echo "${w#*=}" | tr ',' ' ') ;;
     e2e_bigdir_n=*) E2E_BIGDIR_N=${w#*=} ;;
+    e2e_role=*) ROLE=${w#*=} ;;
   esac
 done
 
@@ -42,8 +46,8 @@ MNT=/mnt
 VFY=/verify
 OPTS="vers=$VERS,addr=$SERVER,clientaddr=10.0.2.15,port=$PORT"
 VOPTS="$OPTS,nosharecache,noac,lookupcache=none"
-W=$MNT/e2e-v$VERS        # this VM's working directory on the export ...
-V=$VFY/e2e-v$VERS        # ... and the same directory through the uncached view
+W=$MNT/e2e-v$VERS${ROLE:+-$ROLE}  # this VM's working directory on the export ...
+V=$VFY/e2e-v$VERS${ROLE:+-$ROLE}  # ... and the same directory through the uncached view
 
 # --------------------------------------------------------------------------------------------
 # Check framework. A check runs in a subshell; inside it, each sub-check calls ok or bad, and
@@ -673,6 +677,105 @@ sc_remount() {
     diff /tmp/before /tmp/after | head -n 20
   fi
   eq "all names in the work dir" "$(cd "$W" && find . | sort | md5sum)" "$all_before"
+  finish
+}
+
+# --------------------------------------------------------------------------------------------
+# State scenarios (run_vm_suite.sh's state phase): two VMs, "a" and "b", share a lock file in
+# $MNT/e2e-locks and tell each other where they are with marker files created and polled
+# through the uncached view; the host kills and restarts the server around "crash".
+# --------------------------------------------------------------------------------------------
+LK=$MNT/e2e-locks
+LKV=$VFY/e2e-locks
+# await FILE SECS: wait until FILE exists (seen through the uncached view).
+await() {
+  _i=0
+  while [ ! -e "$1" ]; do
+    _i=$((_i + 1))
+    [ "$_i" -gt $(($2 * 5)) ] && return 1
+    sleep 0.2
+  done
+}
+
+# a: holds a flock, then an fcntl range, each until b says it was refused; then takes one more
+# range and powers the VM off with it held (b sees it freed when a's lease expires).
+sc_lock_hold() {
+  mkdir -p "$LK"
+  f=$LK/file
+  must "create lock file" touch "$f"
+  eq "flock held until b was refused" \
+    "$(lockhelper flock "$f" 0 0 hold "$LKV/a-flock-held" "$LKV/b-flock-refused" 240; echo $?)" 0
+  # A flock and an fcntl lock have different lock owners and do conflict: wait until b's
+  # blocked flock went through before taking the range.
+  await "$LKV/b-flock-got" 240 && ok || bad "b never got the released flock"
+  eq "fcntl range held until b was refused" \
+    "$(lockhelper fcntl "$f" 100 10 hold "$LKV/a-fcntl-held" "$LKV/b-fcntl-refused" 240; echo $?)" 0
+  await "$LKV/b-got-both" 240 && ok || bad "b never got the released locks"
+  finish
+}
+sc_lock_vanish() {
+  f=$LK/file
+  lockhelper fcntl "$f" 500 10 hold "$LKV/a-vanish-held" - &
+  await "$LKV/a-vanish-held" 60 || fatal "could not take the last lock"
+  sync
+  # No unlock, no unmount, no more lease renewals: the server must expire this client.
+  echo "E2E RESULT lock_vanish PASS holding 500-509, powering off" >/dev/console
+  echo "E2E DONE vanished" >/dev/console
+  poweroff -f
+}
+
+# b: refused while a holds, granted once a releases (blocking waits: the Linux client polls).
+sc_lock_wait() {
+  f=$LK/file
+  await "$LKV/a-flock-held" 240 || fatal "a never took the flock"
+  eq "flock refused while a holds it" "$(lockhelper flock "$f" 0 0 try; echo $?)" 1
+  must "signal b-flock-refused" touch "$LKV/b-flock-refused"
+  _t0=$(now_cs)
+  eq "flock granted after a released it" "$(lockhelper flock "$f" 0 0 wait 120; echo $?)" 0
+  info "flock_wait=$(secs $(($(now_cs) - _t0)))s"
+  must "signal b-flock-got" touch "$LKV/b-flock-got"
+  await "$LKV/a-fcntl-held" 240 || fatal "a never took the fcntl lock"
+  eq "overlapping range refused" "$(lockhelper fcntl "$f" 105 1 try; echo $?)" 1
+  eq "disjoint range granted" "$(lockhelper fcntl "$f" 200 10 try; echo $?)" 0
+  must "signal b-fcntl-refused" touch "$LKV/b-fcntl-refused"
+  _t0=$(now_cs)
+  eq "range granted after a released it" "$(lockhelper fcntl "$f" 100 10 wait 120; echo $?)" 0
+  info "fcntl_wait=$(secs $(($(now_cs) - _t0)))s"
+  must "signal b-got-both" touch "$LKV/b-got-both"
+  finish
+}
+# b, after a powered off holding 500-509: refused at first, granted once the server expired
+# a's lease (elfsd runs with a short lease in the state phase).
+sc_lock_expired() {
+  f=$LK/file
+  await "$LKV/a-vanish-held" 240 || fatal "a never took its last lock"
+  eq "refused while a's lease runs" "$(lockhelper fcntl "$f" 500 10 try; echo $?)" 1
+  _t0=$(now_cs)
+  eq "granted after a's lease expired" "$(lockhelper fcntl "$f" 500 10 wait 180; echo $?)" 0
+  info "after=$(secs $(($(now_cs) - _t0)))s"
+  finish
+}
+
+# crash: write a large file with fsync while the host kill -9s the server and restarts it; the
+# write must finish without an I/O error and the stored bytes must match.
+sc_crash_write() {
+  d=$W/crash
+  mkdir -p "$d"
+  mkdata /tmp/crash.ref $((48 * 1048576)) || fatal "no test data"
+  want=$(hsh /tmp/crash.ref)
+  echo "E2E CRASHPOINT writing" >/dev/console
+  if _out=$(dd if=/tmp/crash.ref of="$d/big" bs=1048576 conv=fsync 2>&1); then ok; else
+    bad "dd: $(echo "$_out" | tail -n1)"
+  fi
+  must "sync" sync
+  dropc
+  eq "checksum through this mount" "$(hsh "$d/big")" "$want"
+  eq "checksum through the uncached view" "$(hsh "$V/crash/big")" "$want"
+  # A second file written after the restart, unstable then committed.
+  must "write after restart" cp /tmp/crash.ref "$d/again"
+  must "sync again" sync
+  eq "second file" "$(hsh "$V/crash/again")" "$want"
+  rm -f /tmp/crash.ref
   finish
 }
 
