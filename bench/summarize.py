@@ -63,6 +63,11 @@ def main(out):
               f"| {fmt(med(w, 'elfs', 'p50_us'))} / {fmt(med(w, 'elfs', 'p99_us'))} "
               f"| {fmt(med(w, 'ganesha', 'p50_us'))} / {fmt(med(w, 'ganesha', 'p99_us'))} "
               f"| {fmt(cpu_per_op(w, 'elfs'))} / {fmt(cpu_per_op(w, 'ganesha'))} | {n} |")
+    e, g = med("hold", "elfs", "server_kib_per_conn"), med("hold", "ganesha", "server_kib_per_conn")
+    if e is not None or g is not None:
+        print()
+        print(f"Server memory per idle connection with a session (hold, RSS growth): "
+              f"elfs {fmt(e)} KiB, Ganesha {fmt(g)} KiB (target for elfs: < 64 KiB).")
     print()
     tcp = ceil["loopback_tcp_gbit_per_s"] * 1e9 / 8 / 1e6
     disk = ceil.get("disk_fdatasync_8jobs_mb_per_s") or ceil["disk_dsync_1mib_mb_per_s"]

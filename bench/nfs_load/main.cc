@@ -45,7 +45,7 @@ int main(int argc, char** argv) {
   app.add_option("--label", opt.label, "server name in the JSON output");
   app.add_option("-w,--workloads", workloads,
                  "comma-separated: seqwrite_sync,seqwrite_unstable,seqread,randread,randwrite,"
-                 "create,stat,remove,readdir,lock,connect, or all");
+                 "create,stat,remove,readdir,lock,connect,hold, or all");
   app.add_option("--conns", opt.conns, "TCP connections");
   app.add_option("--clients", opt.clients, "simulated clients (one session each)");
   app.add_option("--depth", opt.depth, "operations in flight per client (session slots)");
@@ -59,6 +59,8 @@ int main(int argc, char** argv) {
   app.add_option("--readdir-entries", opt.readdir_entries, "entries of the READDIR directory");
   app.add_option("--readdir-maxcount", opt.readdir_maxcount, "READDIR maxcount (bytes)");
   app.add_flag("--verify-all", opt.verify_all, "compare every READ with what was written");
+  app.add_option("--hold-conns", opt.hold_conns,
+                 "idle connections (each with a session) that `hold` opens at once");
   app.add_option("--server-pid", opt.server_pid,
                  "the server's process id (same machine): report its CPU time per workload");
   CLI11_PARSE(app, argc, argv);
@@ -76,7 +78,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (opt.clients == 0 || opt.conns == 0 || opt.depth == 0 || opt.stat_files == 0 ||
-      opt.remove_files == 0 || opt.readdir_entries == 0) {
+      opt.remove_files == 0 || opt.readdir_entries == 0 || opt.hold_conns == 0) {
     std::fprintf(stderr, "nfs_load: counts must be at least 1\n");
     return 2;
   }
@@ -126,11 +128,14 @@ int main(int argc, char** argv) {
     std::printf(
         "{\"workload\":\"%s\",\"server\":\"%s\",\"ok\":true,\"ops\":%llu,\"seconds\":%.4f,"
         "\"ops_per_s\":%.1f,\"mb_per_s\":%.2f,\"entries_per_s\":%.1f,\"p50_us\":%.1f,"
-        "\"p99_us\":%.1f,\"server_cpu_s\":%.3f,\"conns\":%u,\"clients\":%u,\"depth\":%u,"
-        "\"io_size\":%llu}\n",
+        "\"p99_us\":%.1f,\"server_cpu_s\":%.3f,\"server_kib_per_conn\":%.1f,\"conns\":%u,"
+        "\"clients\":%u,\"depth\":%u,\"io_size\":%llu}\n",
         w.c_str(), opt.label.c_str(), static_cast<unsigned long long>(r.ops), r.seconds, ops_s,
-        mb_s, r.items / r.seconds, p50, p99, r.server_cpu_s, opt.conns, opt.clients, opt.depth,
-        static_cast<unsigned long long>(opt.io_size));
+        mb_s, r.items / r.seconds, p50, p99, r.server_cpu_s, r.server_kib_per_conn, opt.conns,
+        opt.clients, opt.depth, static_cast<unsigned long long>(opt.io_size));
+    if (r.server_kib_per_conn >= 0)
+      std::fprintf(stderr, "%-18s server memory per idle connection: %.1f KiB\n", "",
+                   r.server_kib_per_conn);
     std::fflush(stdout);
   }
   bench.Stop();

@@ -1,5 +1,6 @@
 #include "workloads.h"
 
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -30,6 +31,18 @@ constexpr uint32_t kReaddirAttrs[2] = {kStatAttrs[0] | (1u << FATTR4_RDATTR_ERRO
                                        kStatAttrs[1]};
 constexpr uint32_t kSizeAttr[1] = {1u << FATTR4_SIZE};
 
+// VmRSS of a process in KiB; -1 if it cannot be read.
+long ProcessRssKib(int pid) {
+  FILE* f = std::fopen(("/proc/" + std::to_string(pid) + "/status").c_str(), "r");
+  if (!f) return -1;
+  char line[256];
+  long kib = -1;
+  while (std::fgets(line, sizeof line, f))
+    if (std::sscanf(line, "VmRSS: %ld kB", &kib) == 1) break;
+  std::fclose(f);
+  return kib;
+}
+
 // utime + stime of a process, in seconds; -1 if it cannot be read.
 double ProcessCpuSeconds(int pid) {
   FILE* f = std::fopen(("/proc/" + std::to_string(pid) + "/stat").c_str(), "r");
@@ -57,7 +70,7 @@ uint64_t SizeFromFattr(std::span<const uint8_t> v) {
 const std::vector<std::string>& AllWorkloads() {
   static const std::vector<std::string> k = {
       "seqwrite_sync", "seqwrite_unstable", "seqread", "randread", "randwrite", "create",
-      "stat", "remove", "readdir", "lock", "connect"};
+      "stat", "remove", "readdir", "lock", "connect", "hold"};
   return k;
 }
 
@@ -894,6 +907,57 @@ bool Bench::Connect(Result* r) {
       opt_.seconds, 0, r);
 }
 
+bool Bench::Hold(Result* r) {
+  // --hold-conns connections, each with a mounted client (one slot), all
+  // open at once and idle; the server's RSS before and after, per connection.
+  rlimit lim{};
+  if (getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < lim.rlim_max) {
+    lim.rlim_cur = lim.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &lim);
+  }
+  const long rss0 = opt_.server_pid ? ProcessRssKib(opt_.server_pid) : -1;
+  std::vector<std::unique_ptr<Connection>> conns;
+  std::vector<std::unique_ptr<Client>> clients;
+  std::vector<Clock::time_point> t0;
+  uint32_t mounted = 0;
+  auto start = Clock::now();
+  for (uint32_t i = 0; i < opt_.hold_conns; ++i) {
+    conns.push_back(std::make_unique<Connection>(loop_));
+    std::string err = conns.back()->Connect(opt_.host, opt_.port);
+    if (!err.empty()) {
+      Fail("hold: connection " + std::to_string(i) + ": " + err);
+      break;
+    }
+    clients.push_back(std::make_unique<Client>(
+        conns.back().get(), "elfs-nfs-load.hold." + run_id_ + "." + std::to_string(i)));
+    t0.push_back(Clock::now());
+    clients.back()->Mount(1, [this, i, r, &mounted, &t0](const std::string& e) {
+      ++mounted;
+      if (!e.empty()) return Fail("hold: mount " + std::to_string(i) + ": " + e);
+      ++r->ops;
+      r->lat_ns.push_back(static_cast<uint64_t>(
+          std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - t0[i]).count()));
+    });
+  }
+  loop_.RunUntil([&] { return mounted == clients.size(); }, 60);
+  r->seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  if (error_.empty() && rss0 >= 0) {
+    // Let the server settle (buffers of the mount calls given back).
+    loop_.RunUntil([] { return false; }, 1.0);
+    long rss1 = ProcessRssKib(opt_.server_pid);
+    if (rss1 >= 0) r->server_kib_per_conn = double(rss1 - rss0) / double(clients.size());
+  }
+  uint32_t left = static_cast<uint32_t>(clients.size());
+  for (auto& c : clients)
+    c->Unmount([&](const std::string& e) {
+      --left;
+      if (!e.empty()) Fail("hold: unmount: " + e);
+    });
+  loop_.RunUntil([&] { return left == 0; }, 60);
+  for (auto& c : conns) c->Close();
+  return error_.empty();
+}
+
 bool Bench::RunWorkload(const std::string& name, Result* r) {
   r->workload = name;
   bool ok = false;
@@ -908,6 +972,7 @@ bool Bench::RunWorkload(const std::string& name, Result* r) {
   else if (name == "readdir") ok = Readdir(r);
   else if (name == "lock") ok = LockCycle(r);
   else if (name == "connect") ok = Connect(r);
+  else if (name == "hold") ok = Hold(r);
   else Fail("unknown workload " + name);
   if (ok && r->ops == 0) Fail(name + ": no operation completed");
   return ok && error_.empty();

@@ -44,6 +44,7 @@ struct Options {
   uint32_t readdir_maxcount = 65536;
   bool verify_all = false;            // compare every READ (else every 16th)
   int server_pid = 0;                 // if set: the server's CPU time per workload (/proc)
+  uint32_t hold_conns = 1000;         // idle connections of `hold`
   std::vector<std::string> workloads;
 };
 
@@ -54,6 +55,7 @@ struct Result {
   uint64_t items = 0;  // READDIR entries
   double seconds = 0;
   double server_cpu_s = -1;  // CPU the server used during the timed part; -1: unknown
+  double server_kib_per_conn = -1;  // hold: server RSS growth per idle connection
   std::vector<uint64_t> lat_ns;
   double Percentile(double p);
 };
@@ -145,6 +147,7 @@ class Bench {
   bool Readdir(Result* r);
   bool LockCycle(Result* r);
   bool Connect(Result* r);
+  bool Hold(Result* r);
 
   Options opt_;
   Loop loop_;
