@@ -42,6 +42,7 @@ class TempDir {
 class MemoryEnv {
  public:
   static constexpr bool kLocal = false;
+  static constexpr const char* kName = "Memory";
   MemoryEnv() : fs_(clock_) {}
   vfs::FileSystem& fs() { return fs_; }
   // The time the file system stamps with.
@@ -57,6 +58,7 @@ class MemoryEnv {
 class LocalEnv {
  public:
   static constexpr bool kLocal = true;
+  static constexpr const char* kName = "Local";
   LocalEnv() {
     auto fs = LocalFileSystem::Open(dir_.path(), LocalFileSystem::Options());
     if (!fs) {

@@ -11,6 +11,9 @@
 
 #include "backend_env.h"
 #include "vfs/vfs.h"
+#ifdef ELFS_CONTRACT_CEPH
+#include "ceph_env.h"
+#endif
 
 namespace elfs::backend::testing {
 namespace {
@@ -112,12 +115,17 @@ class BackendContract : public ::testing::Test {
   Handle root_;
 };
 
+// The Ceph backend runs in its own binary (backend_ceph_test), beside a cluster.
+#ifdef ELFS_CONTRACT_CEPH
+using Backends = ::testing::Types<CephEnv>;
+#else
 using Backends = ::testing::Types<MemoryEnv, LocalEnv>;
+#endif
 class BackendNames {
  public:
   template <class T>
   static std::string GetName(int) {
-    return T::kLocal ? "Local" : "Memory";
+    return T::kName;
   }
 };
 TYPED_TEST_SUITE(BackendContract, Backends, BackendNames);
@@ -268,7 +276,11 @@ TYPED_TEST(BackendContract, SparseFiles) {
   this->WriteAll(f.handle, 10, "start");
   Attr a = this->AttrOf(f.handle);
   EXPECT_EQ(a.size, kFar + 3);
-  EXPECT_LT(a.space_used, 1u << 20);
+  if constexpr (requires { TypeParam::kSpaceUsedIsSize; }) {
+    EXPECT_GE(a.space_used, a.size);  // CephFS does not count allocation (docs/ceph.md)
+  } else {
+    EXPECT_LT(a.space_used, 1u << 20);
+  }
   EXPECT_GT(a.space_used, 0u);
   std::string hole = this->ReadAll(f.handle, 4096 * 3, 8192);
   EXPECT_EQ(hole, std::string(8192, '\0'));
@@ -554,7 +566,10 @@ TYPED_TEST(BackendContract, RenameDirectories) {
   EXPECT_EQ(this->AttrOf(this->root_).nlink, 4u);  // a, b(=c) and the root's own
   // Moving a directory moves its "..": link counts and parent follow.
   ASSERT_TRUE(this->fs().Rename(a.handle, "sub", c.handle, "sub").ok());
-  EXPECT_EQ(this->AttrOf(a.handle).nlink, 2u);
+  // CephFS: the source directory's count of subdirectories, which makes its
+  // link count, is updated lazily after a directory moves out (docs/ceph.md).
+  constexpr bool kLazySourceCount = requires { TypeParam::kLazyDirLinkCountAfterRename; };
+  if (!kLazySourceCount) EXPECT_EQ(this->AttrOf(a.handle).nlink, 2u);
   EXPECT_EQ(this->AttrOf(c.handle).nlink, 3u);
   auto parent = this->fs().LookupParent(sub.handle);
   ASSERT_TRUE(parent);
@@ -567,7 +582,7 @@ TYPED_TEST(BackendContract, RenameDirectories) {
   EXPECT_EQ(this->AttrOf(a.handle).nlink, 3u);
   ASSERT_TRUE(this->fs().Rename(c.handle, "sub", a.handle, "e").ok());
   EXPECT_EQ(this->AttrOf(a.handle).nlink, 3u);
-  EXPECT_EQ(this->AttrOf(c.handle).nlink, 2u);
+  if (!kLazySourceCount) EXPECT_EQ(this->AttrOf(c.handle).nlink, 2u);
   EXPECT_EQ(this->fs().LookupParent(deep.handle)->handle, sub.handle);
   EXPECT_EQ(this->CodeOf(this->fs().GetAttr(e.handle)), Errc::kStale);
   // Target an ancestor of the source: it is not empty.
