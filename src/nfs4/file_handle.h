@@ -18,11 +18,14 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 
 #include "common/status.h"
 #include "vfs/vfs.h"
+
+struct evp_mac_ctx_st;  // OpenSSL's EVP_MAC_CTX
 
 namespace elfs::nfs4 {
 
@@ -46,14 +49,23 @@ class FileHandleCodec {
  public:
   static constexpr size_t kKeySize = 32;
   explicit FileHandleCodec(std::span<const uint8_t, kKeySize> key);
+  FileHandleCodec(const FileHandleCodec&) = delete;
+  FileHandleCodec& operator=(const FileHandleCodec&) = delete;
 
   WireHandle Encode(const FileHandle& fh) const;
   // kBadHandle for anything malformed or with a wrong MAC.
   Result<FileHandle> Decode(std::span<const uint8_t> wire) const;
 
  private:
-  void Mac(std::span<const uint8_t> data, uint8_t out[8]) const;
-  std::array<uint8_t, kKeySize> key_;
+  // False only when OpenSSL cannot allocate.
+  bool Mac(std::span<const uint8_t> data, uint8_t out[8]) const;
+  // HMAC-SHA256 keyed once: every MAC starts from a copy of this context
+  // (the one-shot HMAC() fetches the algorithms again on every call, which
+  // READDIR, one handle per entry, pays 100,000 times per listing).
+  struct MacCtxFree {
+    void operator()(::evp_mac_ctx_st* c) const;
+  };
+  std::unique_ptr<::evp_mac_ctx_st, MacCtxFree> keyed_;
 };
 
 }  // namespace elfs::nfs4

@@ -128,6 +128,26 @@ TEST_F(OpPutFh, HandlesSurviveARestart) {
   EXPECT_EQ(r.Attrs(1).U64(fa::SIZE), 4u);
 }
 
+// Clients keep handles across server upgrades: the wire form is fixed
+// (version 1, export number, the backend's bytes, the first 8 bytes of
+// HMAC-SHA256 under the server's key), checked against Python's hmac.
+TEST(FileHandleCodec, WireFormIsStable) {
+  std::array<uint8_t, 32> key;
+  for (size_t i = 0; i < key.size(); ++i) key[i] = static_cast<uint8_t>(i);
+  FileHandleCodec codec{std::span<const uint8_t, 32>(key)};
+  const uint8_t backend[] = {'a', 'b', 'c'};
+  FileHandle fh;
+  fh.fs_id = 7;
+  fh.handle = vfs::Handle(std::span<const uint8_t>(backend));
+  WireHandle w = codec.Encode(fh);
+  const std::vector<uint8_t> want = {1,    0,    0,    0,    7,    'a',  'b',  'c',
+                                     0xdc, 0x88, 0x0b, 0x88, 0x1c, 0x71, 0xee, 0xe8};
+  EXPECT_EQ(std::vector<uint8_t>(w.bytes.begin(), w.bytes.begin() + w.size), want);
+  auto back = codec.Decode(want);
+  ASSERT_TRUE(back);
+  EXPECT_EQ(*back, fh);
+}
+
 TEST_F(OpPutFh, HandleUnderAnotherKeyIsBadHandle) {
   MakeFile("f");
   Bytes fh = Fh("f");
