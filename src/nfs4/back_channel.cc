@@ -66,27 +66,68 @@ std::vector<uint8_t> BackChannel::CbNullCall(uint32_t xid) const {
   return {buf.begin(), buf.end()};
 }
 
-void BackChannel::Probe(const std::shared_ptr<rpc::Connection>& conn) {
-  const uint32_t xid = conn->NextCallXid();
+bool BackChannel::SendProbe(const std::shared_ptr<rpc::Connection>& conn, uint32_t xid,
+                            std::vector<uint8_t> message) {
   const uint64_t gen = ++generation_;
   std::weak_ptr<BackChannel> weak = weak_from_this();
-  bool sent = conn->SendCall(CbNullCall(xid), [weak, gen](std::span<const uint8_t> reply) {
+  bool sent = conn->SendCall(std::move(message), [weak, gen](std::span<const uint8_t> reply) {
     if (auto self = weak.lock()) self->OnReply(gen, reply);
   });
+  if (!sent) {
+    path_ = Path::kDown;
+    down_since_ = clock_.Monotonic();
+    return false;
+  }
+  path_ = Path::kProbing;
+  probe_xid_ = xid;
+  probe_sent_ = clock_.Monotonic();
+  return true;
+}
+
+void BackChannel::Probe(const std::shared_ptr<rpc::Connection>& conn) {
+  const uint32_t xid = conn->NextCallXid();
   spdlog::debug("nfs4: CB_NULL xid {:#x} on conn {} (program {:#x})", xid, conn->id(),
                 cb_program_);
   ever_probed_ = true;
   probed_ = conn;
   probed_id_ = conn->id();
   probes_++;
-  if (!sent) {
-    path_ = Path::kDown;
-    down_since_ = clock_.Monotonic();
-    return;
-  }
-  path_ = Path::kProbing;
-  probe_xid_ = xid;
-  probe_sent_ = clock_.Monotonic();
+  sequence_sent_ = false;
+  SendProbe(conn, xid, CbNullCall(xid));
+}
+
+void BackChannel::SetSession(const std::array<uint8_t, 16>& id, uint32_t cred_flavor,
+                             std::vector<uint8_t> cred_body) {
+  std::lock_guard lock(mu_);
+  has_session_ = true;
+  session_id_ = id;
+  cred_flavor_ = cred_flavor;
+  cred_body_ = std::move(cred_body);
+}
+
+uint32_t BackChannel::cb_sequenceid() {
+  std::lock_guard lock(mu_);
+  return cb_seqid_;
+}
+
+std::vector<uint8_t> BackChannel::CbSequenceCall(uint32_t xid, uint32_t seqid) const {
+  constexpr uint32_t kCbCompound = 1, kOpCbSequence = 11;
+  xdr::Buffer buf;
+  xdr::XdrEncoder enc(buf);
+  rpc::EncodeCallHeader(xid, cb_program_, kCallbackVersion, kCbCompound, cred_flavor_,
+                        cred_body_, enc);
+  enc.String("");   // tag
+  enc.U32(1);       // minorversion
+  enc.U32(0);       // callback_ident (4.0 only)
+  enc.U32(1);       // one operation
+  enc.U32(kOpCbSequence);
+  enc.FixedOpaque(session_id_);
+  enc.U32(seqid);   // csa_sequenceid
+  enc.U32(0);       // csa_slotid
+  enc.U32(0);       // csa_highest_slotid
+  enc.Bool(false);  // csa_cachethis
+  enc.U32(0);       // no referring calls
+  return {buf.begin(), buf.end()};
 }
 
 void BackChannel::OnReply(uint64_t generation, std::span<const uint8_t> reply) {
@@ -95,14 +136,43 @@ void BackChannel::OnReply(uint64_t generation, std::span<const uint8_t> reply) {
   uint32_t xid = 0;
   rpc::AcceptStat stat{};
   size_t body = 0;
-  if (!reply.empty() && rpc::DecodeAcceptedReply(reply, &xid, &stat, &body) &&
-      stat == rpc::AcceptStat::kSuccess) {
+  bool ok = !reply.empty() && rpc::DecodeAcceptedReply(reply, &xid, &stat, &body) &&
+            stat == rpc::AcceptStat::kSuccess;
+  if (ok && sequence_sent_) {
+    // CB_COMPOUND4res: status, tag, then CB_SEQUENCE's opcode and status.
+    xdr::XdrDecoder d(reply.subspan(body));
+    uint32_t status = d.U32();
+    d.Opaque(1024);
+    uint32_t n = d.U32(), op = d.U32(), op_status = d.U32();
+    ok = d.ok() && n >= 1 && op == 11 &&
+         (op_status == NFS4_OK || op_status == NFS4ERR_DELAY);
+    // NFS4_OK uses the slot's sequence id. NFS4ERR_DELAY (Linux answers so
+    // while it still sets the session up, right after the mount) leaves the
+    // slot as it was but shows that the client knows the session on this
+    // path: the path is up, and the next CB_SEQUENCE reuses the id.
+    if (ok && op_status == NFS4_OK) cb_seqid_++;
+    if (!ok)
+      spdlog::debug("nfs4: CB_SEQUENCE on conn {} failed (status {}, op status {})", probed_id_,
+                    status, op_status);
+  } else if (ok && has_session_ && (cred_flavor_ == rpc::kAuthNone ||
+                                    cred_flavor_ == rpc::kAuthSys)) {
+    // The connection answers: now ask whether the client knows the session.
+    auto conn = probed_.lock();
+    if (conn) {
+      const uint32_t next = conn->NextCallXid();
+      sequence_sent_ = true;
+      if (SendProbe(conn, next, CbSequenceCall(next, cb_seqid_ + 1))) return;
+    }
+    ok = false;
+  }
+  if (ok) {
     path_ = Path::kUp;
-    spdlog::debug("nfs4: back channel up on conn {} (CB_NULL answered)", probed_id_);
+    spdlog::debug("nfs4: back channel up on conn {} ({} answered)", probed_id_,
+                  sequence_sent_ ? "CB_SEQUENCE" : "CB_NULL");
     return;
   }
   spdlog::debug("nfs4: back channel down on conn {} ({})", probed_id_,
-                reply.empty() ? "no reply" : "CB_NULL refused");
+                reply.empty() ? "no reply" : "callback refused");
   path_ = Path::kDown;
   down_since_ = clock_.Monotonic();
 }

@@ -25,6 +25,7 @@
 // connection's I/O strand.
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -67,6 +68,20 @@ class BackChannel : public std::enable_shared_from_this<BackChannel> {
   // The CB_NULL call message for `xid`.
   std::vector<uint8_t> CbNullCall(uint32_t xid) const;
 
+  // The session the back channel belongs to and the credential the client
+  // asked callbacks to carry (CREATE_SESSION's csa_sec_parms: AUTH_NONE, or
+  // AUTH_SYS with this body). With it, a CB_NULL that was answered is
+  // followed by a CB_COMPOUND with one CB_SEQUENCE (slot 0), and the path
+  // is up only once that succeeds (or answers NFS4ERR_DELAY: the client
+  // knows the session but is busy): the client knows the session, not just
+  // the connection. Without it (no usable flavor), CB_NULL alone decides.
+  void SetSession(const std::array<uint8_t, 16>& id, uint32_t cred_flavor,
+                  std::vector<uint8_t> cred_body);
+  // The CB_COMPOUND { CB_SEQUENCE } call message for `xid` and `seqid`.
+  std::vector<uint8_t> CbSequenceCall(uint32_t xid, uint32_t seqid) const;
+  // Back-channel slot 0's last sequence id (for tests).
+  uint32_t cb_sequenceid();
+
  private:
   struct Binding {
     std::weak_ptr<rpc::Connection> conn;
@@ -78,6 +93,9 @@ class BackChannel : public std::enable_shared_from_this<BackChannel> {
   std::shared_ptr<rpc::Connection> PickBackConnection();
   void Probe(const std::shared_ptr<rpc::Connection>& conn);
   void OnReply(uint64_t generation, std::span<const uint8_t> reply);
+  // mu_ held: sends `message` on the probed connection as the current probe.
+  bool SendProbe(const std::shared_ptr<rpc::Connection>& conn, uint32_t xid,
+                 std::vector<uint8_t> message);
 
   const Clock& clock_;
   const uint32_t cb_program_;
@@ -94,6 +112,12 @@ class BackChannel : public std::enable_shared_from_this<BackChannel> {
   std::chrono::steady_clock::time_point probe_sent_{};     // guarded by mu_
   std::chrono::steady_clock::time_point down_since_{};     // guarded by mu_
   bool ever_probed_ = false;                               // guarded by mu_
+  bool has_session_ = false;                               // guarded by mu_
+  std::array<uint8_t, 16> session_id_{};                   // guarded by mu_
+  uint32_t cred_flavor_ = 0;                               // guarded by mu_
+  std::vector<uint8_t> cred_body_;                         // guarded by mu_
+  uint32_t cb_seqid_ = 0;        // slot 0's last sequence id, guarded by mu_
+  bool sequence_sent_ = false;   // the probe in flight is the CB_SEQUENCE
 };
 
 }  // namespace elfs::nfs4

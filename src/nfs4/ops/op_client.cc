@@ -3,9 +3,11 @@
 // 18.46, 18.48, 18.50, 18.51). The protocol state itself lives in
 // state::StateManager; these handlers translate the wire.
 #include <cstring>
+#include <optional>
 #include <string>
 
 #include "nfs4/ops/op_util.h"
+#include "rpc/wire.h"
 #include "nfs4/ops/ops.h"
 
 namespace elfs::nfs4::ops {
@@ -166,15 +168,25 @@ nfsstat4 CreateSession(CompoundState& cs, xdr::XdrDecoder& args, xdr::XdrEncoder
   DecodeChannelAttrs(args, a.back);
   a.cb_program = args.U32();
   uint32_t nsec = args.ArrayLength(16);
+  // The first AUTH_NONE or AUTH_SYS entry is what callbacks will carry.
+  std::optional<uint32_t> cb_flavor;
+  rpc::AuthSys cb_sys;
   for (uint32_t i = 0; i < nsec && args.ok(); ++i) {
     uint32_t flavor = args.U32();
     if (flavor == kAuthSys) {
-      args.U32();
-      args.String(255);
-      args.U32();
-      args.U32();
+      rpc::AuthSys sys;
+      sys.stamp = args.U32();
+      sys.machine_name = std::string(args.String(255));
+      sys.uid = args.U32();
+      sys.gid = args.U32();
       uint32_t ngids = args.ArrayLength(16);
-      for (uint32_t g = 0; g < ngids; ++g) args.U32();
+      for (uint32_t g = 0; g < ngids; ++g) sys.gids.push_back(args.U32());
+      if (!cb_flavor) {
+        cb_flavor = kAuthSys;
+        cb_sys = std::move(sys);
+      }
+    } else if (flavor == rpc::kAuthNone) {
+      if (!cb_flavor) cb_flavor = rpc::kAuthNone;
     } else if (flavor == kRpcsecGss) {
       args.U32();
       args.Opaque(NFS4_OPAQUE_LIMIT);
@@ -186,9 +198,20 @@ nfsstat4 CreateSession(CompoundState& cs, xdr::XdrDecoder& args, xdr::XdrEncoder
   if (!r) return r.error();
   // RFC 8881 section 18.36.3: the connection is bound to the new session,
   // for the back channel too if the client asked.
-  if (auto session = cs.server.state().FindSession(r->sessionid))
+  if (auto session = cs.server.state().FindSession(r->sessionid)) {
     session->back_channel->Bind(cs.connection, true,
                                 (r->flags & CREATE_SESSION4_FLAG_CONN_BACK_CHAN) != 0);
+    if (cb_flavor) {
+      std::vector<uint8_t> body;
+      if (*cb_flavor == kAuthSys) {
+        xdr::Buffer b;
+        xdr::XdrEncoder e(b);
+        rpc::EncodeAuthSys(cb_sys, e);
+        body.assign(b.begin(), b.end());
+      }
+      session->back_channel->SetSession(r->sessionid, *cb_flavor, std::move(body));
+    }
+  }
   res.FixedOpaque(r->sessionid);
   res.U32(r->sequence);
   res.U32(r->flags);

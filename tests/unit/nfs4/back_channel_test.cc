@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <array>
 #include <mutex>
 #include <vector>
 
@@ -55,6 +57,29 @@ struct FakeConn {
     xdr::XdrEncoder e(b);
     rpc::EncodeAcceptedReply(LastXid(), stat, e);
     return conn->DeliverReply({b.data(), b.size()});
+  }
+  // A CB_COMPOUND reply to the last call: CB_SEQUENCE with `op_status`.
+  bool AnswerSequence(uint32_t op_status = NFS4_OK) {
+    xdr::Buffer b;
+    xdr::XdrEncoder e(b);
+    rpc::EncodeAcceptedReply(LastXid(), rpc::AcceptStat::kSuccess, e);
+    e.U32(op_status);  // the compound's status
+    e.String("");      // tag
+    e.U32(1);
+    e.U32(11);  // OP_CB_SEQUENCE
+    e.U32(op_status);
+    if (op_status == NFS4_OK) {
+      for (int i = 0; i < 4; ++i) e.U32(0);  // sessionid (16 bytes)
+      e.U32(1);
+      for (int i = 0; i < 3; ++i) e.U32(0);
+    }
+    return conn->DeliverReply({b.data(), b.size()});
+  }
+  // The last call message as words after the header (xid .. verifier).
+  xdr::XdrDecoder LastCall(Bytes& keep) {
+    std::lock_guard lock(transport.mu);
+    keep = transport.sent.back();
+    return xdr::XdrDecoder(keep);
   }
   FakeTransport transport;
   std::shared_ptr<rpc::Connection> conn;
@@ -108,6 +133,79 @@ TEST_F(BackChannelTest, CbNullProbeOnTheBackConnectionBringsThePathUp) {
   EXPECT_EQ(bc_->StatusFlags(), 0u);
   EXPECT_EQ(c.sent(), 1u);
   EXPECT_EQ(bc_->probes_sent(), 1u);
+}
+
+TEST_F(BackChannelTest, WithASessionCbNullIsFollowedByCbSequence) {
+  std::array<uint8_t, 16> sid{};
+  sid.fill(7);
+  bc_->SetSession(sid, rpc::kAuthSys, {0, 0, 0, 9, 0, 0, 0, 1, 'h', 0, 0, 0, 0, 0, 0, 0, 0, 0,
+                                       0, 0, 0, 0, 0, 0});
+  FakeConn c(1);
+  bc_->Bind(c.conn, true, true);
+  EXPECT_EQ(bc_->StatusFlags(), 0u);
+  ASSERT_TRUE(c.Answer());  // CB_NULL answered: not up yet
+  EXPECT_EQ(bc_->path(), BackChannel::Path::kProbing);
+  ASSERT_EQ(c.sent(), 2u);
+  {
+    Bytes keep;
+    xdr::XdrDecoder d = c.LastCall(keep);
+    d.U32();
+    d.U32();
+    d.U32();
+    EXPECT_EQ(d.U32(), kCbProgram);
+    EXPECT_EQ(d.U32(), 1u);
+    EXPECT_EQ(d.U32(), 1u);  // CB_COMPOUND
+    EXPECT_EQ(d.U32(), rpc::kAuthSys);  // the client's csa_sec_parms
+    d.Opaque(400);
+    d.U32();
+    d.Opaque(400);                    // verifier
+    EXPECT_EQ(d.String(64), "");      // tag
+    EXPECT_EQ(d.U32(), 1u);           // minorversion
+    d.U32();                          // callback_ident
+    EXPECT_EQ(d.U32(), 1u);           // one op
+    EXPECT_EQ(d.U32(), 11u);          // CB_SEQUENCE
+    auto got = d.FixedOpaque(16);
+    EXPECT_TRUE(std::equal(got.begin(), got.end(), sid.begin()));
+    EXPECT_EQ(d.U32(), 1u);  // the slot's first sequence id
+    EXPECT_EQ(d.U32(), 0u);  // slot 0
+    EXPECT_TRUE(d.ok());
+  }
+  ASSERT_TRUE(c.AnswerSequence());
+  EXPECT_EQ(bc_->path(), BackChannel::Path::kUp);
+  EXPECT_EQ(bc_->cb_sequenceid(), 1u);
+}
+
+TEST_F(BackChannelTest, CbSequenceErrorIsPathDownAndTheNextProbeReusesTheSeqid) {
+  std::array<uint8_t, 16> sid{};
+  bc_->SetSession(sid, rpc::kAuthNone, {});
+  FakeConn c(1);
+  bc_->Bind(c.conn, true, true);
+  bc_->StatusFlags();
+  ASSERT_TRUE(c.Answer());
+  ASSERT_TRUE(c.AnswerSequence(10052 /* NFS4ERR_BADSESSION */));
+  EXPECT_EQ(bc_->path(), BackChannel::Path::kDown);
+  EXPECT_EQ(bc_->cb_sequenceid(), 0u);
+  EXPECT_EQ(bc_->StatusFlags(), SEQ4_STATUS_CB_PATH_DOWN_SESSION);
+  clock_.Advance(5s);
+  EXPECT_EQ(bc_->StatusFlags(), 0u);
+  ASSERT_TRUE(c.Answer());
+  ASSERT_TRUE(c.AnswerSequence());
+  EXPECT_EQ(bc_->path(), BackChannel::Path::kUp);
+  EXPECT_EQ(bc_->cb_sequenceid(), 1u);
+}
+
+TEST_F(BackChannelTest, CbSequenceDelayIsUpWithoutUsingTheSeqid) {
+  // Linux answers NFS4ERR_DELAY while it still sets the session up.
+  std::array<uint8_t, 16> sid{};
+  bc_->SetSession(sid, rpc::kAuthNone, {});
+  FakeConn c(1);
+  bc_->Bind(c.conn, true, true);
+  bc_->StatusFlags();
+  ASSERT_TRUE(c.Answer());
+  ASSERT_TRUE(c.AnswerSequence(10008 /* NFS4ERR_DELAY */));
+  EXPECT_EQ(bc_->path(), BackChannel::Path::kUp);
+  EXPECT_EQ(bc_->cb_sequenceid(), 0u);
+  EXPECT_EQ(bc_->StatusFlags(), 0u);
 }
 
 TEST_F(BackChannelTest, UnansweredProbeTimesOutThenIsRetried) {
@@ -252,9 +350,12 @@ TEST_F(BackChannelOps, SessionWithBackChannelIsProbedAndReportsNoFlags) {
   EXPECT_EQ(Flags(s), 0u);  // the first SEQUENCE sends the CB_NULL
   ASSERT_EQ(a.sent(), 1u);
   ASSERT_TRUE(a.Answer());
+  // Then a CB_SEQUENCE for this session, with CREATE_SESSION's AUTH_SYS.
+  ASSERT_EQ(a.sent(), 2u);
+  ASSERT_TRUE(a.AnswerSequence());
   EXPECT_EQ(Of(s)->path(), BackChannel::Path::kUp);
   EXPECT_EQ(Flags(s), 0u);
-  EXPECT_EQ(a.sent(), 1u);
+  EXPECT_EQ(a.sent(), 2u);
 }
 
 TEST_F(BackChannelOps, SessionWithoutBackChannelReportsPathDown) {
@@ -278,6 +379,7 @@ TEST_F(BackChannelOps, SessionWithoutBackChannelReportsPathDown) {
   EXPECT_EQ(Flags(s), 0u);
   ASSERT_EQ(b.sent(), 1u);
   ASSERT_TRUE(b.Answer());
+  ASSERT_TRUE(b.AnswerSequence());
   EXPECT_EQ(Flags(s), 0u);
 }
 
@@ -304,6 +406,7 @@ TEST_F(BackChannelOps, PathDownIsPerClientAcrossSessions) {
   Session41 s1 = Create("two-sessions", kBackChan);
   EXPECT_EQ(Flags(s1), 0u);
   ASSERT_TRUE(a.Answer());
+  ASSERT_TRUE(a.AnswerSequence());
   Reply c = RunRaw(Compound(1).CreateSession(s1.clientid, 2, 0));
   ASSERT_STATUSES(c, st::OK);
   Session41 s2;
