@@ -69,7 +69,10 @@ int main(int argc, char** argv) {
   app.add_option("--threads", config.worker_threads, "worker threads (0: auto)");
   app.add_option("--log-level", config.log_level, "trace|debug|info|warn|error");
   app.add_option("--backend", config.backend,
-                 "local (default) or memory (nothing persists; for tests)");
+                 "local (default), ceph (CephFS, see --ceph-*) or memory (nothing persists; for tests)");
+  app.add_option("--ceph-conf", config.ceph_conf, "ceph.conf of the Ceph backend's cluster");
+  app.add_option("--ceph-client-id", config.ceph_client_id, "cephx client id (default admin)");
+  app.add_option("--ceph-fs", config.ceph_fs, "CephFS name (default: the cluster's default)");
   // `elfsd explain ...`: the layer-by-layer answer for one client, from the
   // state in the data directory (elfsd may be running), then exit.
   elfs::server::ControlPlane::ExplainRequest explain;

@@ -59,6 +59,12 @@ Status LoadConfigFile(const std::string& path, Config& config) {
         config.worker_threads = value.get<uint32_t>();
       } else if (key == "backend") {
         config.backend = value.get<std::string>();
+      } else if (key == "ceph_conf") {
+        config.ceph_conf = value.get<std::string>();
+      } else if (key == "ceph_client_id") {
+        config.ceph_client_id = value.get<std::string>();
+      } else if (key == "ceph_fs") {
+        config.ceph_fs = value.get<std::string>();
       } else if (key == "log_level") {
         config.log_level = value.get<std::string>();
       } else if (key == "api_listen") {
@@ -93,8 +99,8 @@ Status LoadConfigFile(const std::string& path, Config& config) {
 
 Status ValidateConfig(const Config& config) {
   if (config.data_dir.empty()) return {Errc::kInvalid, "data_dir is empty"};
-  if (config.backend != "local" && config.backend != "memory")
-    return {Errc::kInvalid, "backend must be local or memory"};
+  if (config.backend != "local" && config.backend != "memory" && config.backend != "ceph")
+    return {Errc::kInvalid, "backend must be local, ceph or memory"};
   if (config.lease_seconds < 5 || config.lease_seconds > 3600)
     return {Errc::kInvalid, "lease_seconds must be 5..3600"};
   if (config.grace_seconds > 3600) return {Errc::kInvalid, "grace_seconds must be 0..3600"};

@@ -26,9 +26,15 @@ struct Config {
   uint32_t lease_seconds = 90;
   uint32_t worker_threads = 0;  // 0: chosen for the machine
   std::string log_level = "info";
-  // "local" (files in DATA_DIR/fs/<id>) or "memory" (nothing persists; for
-  // tests and benchmarks of the protocol layers).
+  // "local" (files in DATA_DIR/fs/<id>), "ceph" (a directory /<id> of a
+  // CephFS, see docs/ceph.md) or "memory" (nothing persists; for tests and
+  // benchmarks of the protocol layers).
   std::string backend = "local";
+  // The Ceph backend: ceph.conf (empty: libcephfs's default), cephx client
+  // id, and CephFS name (empty: the cluster's default file system).
+  std::string ceph_conf;
+  std::string ceph_client_id = "admin";
+  std::string ceph_fs;
 
   // The management API (EFS, IAM, STS, EC2). Empty: no API.
   std::string api_listen = "127.0.0.1:8049";

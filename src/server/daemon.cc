@@ -110,9 +110,12 @@ Result<std::unique_ptr<Daemon>> Daemon::Create(const Config& given) {
   rpc::ServerOptions ro;
   ro.worker_threads = config.worker_threads;
   impl->rpc = std::make_unique<rpc::RpcServer>(ro);
-  impl->data_plane = std::make_unique<NfsDataPlane>(
-      NfsDataPlane::Options{data, config.backend, config.nfs_port}, *impl->nfs, *impl->rpc,
-      *impl->store);
+  NfsDataPlane::Options dp{data, config.backend, config.nfs_port, {}};
+  dp.ceph.conf_path = config.ceph_conf;
+  dp.ceph.client_id = config.ceph_client_id;
+  dp.ceph.fs_name = config.ceph_fs;
+  impl->data_plane = std::make_unique<NfsDataPlane>(std::move(dp), *impl->nfs, *impl->rpc,
+                                                    *impl->store);
   auto control = ControlPlane::Create(config, *impl->store, *impl->data_plane);
   if (!control) return Err(control.error());
   impl->control = std::move(*control);

@@ -218,6 +218,29 @@ Status NfsDataPlane::SaveExportNumbers() {
   return {};
 }
 
+namespace {
+
+// The directory /<fs-id> of the CephFS, made (0755, root) on first use.
+Result<std::unique_ptr<backend::CephFileSystem>> OpenCeph(backend::CephFileSystemOptions options,
+                                                          std::string_view fs_id) {
+  options.root_path = "/" + std::string(fs_id);
+  auto fs = backend::CephFileSystem::Open(options);
+  if (fs || fs.error().code() != Errc::kNotFound) return fs;
+  options.root_path = "/";
+  auto top = backend::CephFileSystem::Open(options);
+  if (!top) return top;
+  vfs::CreateRequest dir;
+  dir.type = vfs::FileType::kDirectory;
+  dir.mode = 0755;
+  auto made = (*top)->Create(*(*top)->Root(), fs_id, dir);
+  if (!made && made.error().code() != Errc::kExists) return Err(made.error());
+  top->reset();
+  options.root_path = "/" + std::string(fs_id);
+  return backend::CephFileSystem::Open(options);
+}
+
+}  // namespace
+
 Status NfsDataPlane::Attach(std::string_view fs_id) {
   std::lock_guard lock(mu_);
   if (exports_.count(fs_id)) return {};
@@ -234,6 +257,10 @@ Status NfsDataPlane::Attach(std::string_view fs_id) {
   std::shared_ptr<vfs::FileSystem> backend;
   if (options_.backend == "memory") {
     backend = std::make_shared<backend::MemoryFileSystem>(SystemClock::Instance());
+  } else if (options_.backend == "ceph") {
+    auto ceph = OpenCeph(options_.ceph, fs_id);
+    if (!ceph) return ceph.error();
+    backend = std::move(*ceph);
   } else {
     auto local = backend::LocalFileSystem::Open(root.string(), {});
     if (!local) return local.error();
@@ -269,6 +296,8 @@ uint64_t NfsDataPlane::MeteredSize(std::string_view fs_id) {
     std::lock_guard lock(mu_);
     auto it = metered_.find(fs_id);
     if (it != metered_.end() && now - it->second.at < kMeterInterval) return it->second.bytes;
+    // Metering a CephFS directory (its ceph.dir.rbytes) is still to come.
+    if (options_.backend == "ceph") return 0;
     if (options_.backend == "memory") {
       auto e = exports_.find(fs_id);
       if (e == exports_.end()) return 0;

@@ -32,6 +32,7 @@
 #include "net/certificate_authority.h"
 #include "net/mount_target_guard.h"
 #include "sigv4/sigv4.h"
+#include "backend/ceph/ceph_file_system.h"
 #include "nfs4/server.h"
 #include "rpc/server.h"
 #include "store/store.h"
@@ -42,8 +43,11 @@ class NfsDataPlane final : public api::DataPlane {
  public:
   struct Options {
     std::filesystem::path data_dir;
-    std::string backend = "local";  // "local" or "memory"
+    std::string backend = "local";  // "local", "ceph" or "memory"
     uint16_t nfs_port = 2049;       // where mount targets listen
+    // backend "ceph": each file system is the directory /<fs-id> of this
+    // CephFS (root_path is set per file system).
+    backend::CephFileSystemOptions ceph;
   };
   // `store` holds the network (ec2/...) the mount targets' rules come from;
   // store, nfs and rpc outlive the data plane.
