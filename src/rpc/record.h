@@ -72,8 +72,6 @@ class RecordParser {
   bool in_body() const { return header_have_ == 4 && fragment_left_ > 0; }
   // Called when the current fragment's body is complete.
   void EndFragment();
-  // Resizes record_ to `size` bytes; the new ones are uninitialised.
-  void Grow(size_t size);
 
   size_t max_record_size_;
   xdr::Buffer record_;

@@ -1,5 +1,7 @@
 #include "xdr/xdr.h"
 
+#include <algorithm>
+
 namespace elfs::xdr {
 
 namespace {
@@ -72,22 +74,34 @@ uint32_t XdrDecoder::ArrayLength(size_t max, size_t min_elem_size) {
   return n;
 }
 
+void Resize(Buffer& b, size_t n) {
+  if (n <= b.capacity()) {
+    b.resize(n);
+    return;
+  }
+  Buffer bigger;
+  bigger.reserve(std::max(n, 2 * b.capacity()));  // empty: nothing to move
+  bigger.resize(n);
+  if (!b.empty()) std::memcpy(bigger.data(), b.data(), b.size());
+  b.swap(bigger);
+}
+
 void XdrEncoder::U32(uint32_t v) {
   size_t at = out_.size();
-  out_.resize(at + 4);
+  Resize(out_, at + 4);
   StoreBE32(out_.data() + at, v);
 }
 
 void XdrEncoder::U64(uint64_t v) {
   size_t at = out_.size();
-  out_.resize(at + 8);
+  Resize(out_, at + 8);
   StoreBE32(out_.data() + at, static_cast<uint32_t>(v >> 32));
   StoreBE32(out_.data() + at + 4, static_cast<uint32_t>(v));
 }
 
 void XdrEncoder::FixedOpaque(std::span<const uint8_t> bytes) {
   size_t at = out_.size();
-  out_.resize(at + Pad4(bytes.size()));
+  Resize(out_, at + Pad4(bytes.size()));
   if (!bytes.empty()) std::memcpy(out_.data() + at, bytes.data(), bytes.size());
   std::memset(out_.data() + at + bytes.size(), 0, Pad4(bytes.size()) - bytes.size());
 }
@@ -103,7 +117,7 @@ std::span<uint8_t> XdrEncoder::AppendRaw(size_t n) {
   size_t at = out_.size();
   // Buffer's allocator leaves the new bytes uninitialised: no memset of
   // the payload, only of the padding.
-  out_.resize(at + Pad4(n));
+  Resize(out_, at + Pad4(n));
   std::memset(out_.data() + at + n, 0, Pad4(n) - n);
   return {out_.data() + at, n};
 }

@@ -49,6 +49,12 @@ struct DefaultInitAllocator : std::allocator<T> {
 // The byte buffer every encoder writes into; reused across requests.
 using Buffer = std::vector<uint8_t, DefaultInitAllocator<uint8_t>>;
 
+// Resizes `b` to n bytes, the new ones uninitialised. Use it, not
+// b.resize(), to grow: std::vector moves the old bytes into a larger
+// allocation one at a time through the allocator's construct() (a byte loop
+// at -O2), where this moves them with one memcpy.
+void Resize(Buffer& b, size_t n);
+
 class XdrDecoder {
  public:
   XdrDecoder() = default;
