@@ -676,17 +676,6 @@ Result<std::string> CephFileSystem::ReadLink(const vfs::Handle& h) {
   return buf;
 }
 
-void CephFileSystem::ForgetName(Inode* dir, std::string_view name) {
-  Inode* out = nullptr;
-  Statx stx;
-  const std::string n(name);
-  if (ceph_ll_lookup(cmount_, dir, n.c_str(), &out, &stx, CEPH_STATX_INO, AT_SYMLINK_NOFOLLOW,
-                     perm_) == 0) {
-    open_->Forget(stx.stx_ino);
-    ceph_ll_put(cmount_, out);
-  }
-}
-
 Status CephFileSystem::Remove(const vfs::Handle& dh, std::string_view name) {
   ELFS_RETURN_IF_ERROR(vfs::ValidateName(name));
   auto dir = ResolveDir(dh);
@@ -770,7 +759,6 @@ Result<bool> CephFileSystem::ReadDir(const vfs::Handle& dh, uint64_t cookie, boo
     struct dirent de;
     Statx stx;
     Inode* in = nullptr;
-    const int64_t before = ceph_telldir(cmount_, dirp);
     rc = with_attrs ? ceph_readdirplus_r(cmount_, dirp, &de, &stx, kWant, AT_STATX_DONT_SYNC, &in)
                     : ceph_readdir_r(cmount_, dirp, &de);
     if (rc < 0) return CephErr(rc, "readdir");
@@ -789,10 +777,7 @@ Result<bool> CephFileSystem::ReadDir(const vfs::Handle& dh, uint64_t cookie, boo
       full = std::move(*e);
       entry.entry = &full;
     }
-    if (!sink(entry)) {
-      (void)before;
-      return false;
-    }
+    if (!sink(entry)) return false;
   }
 }
 

@@ -127,8 +127,6 @@ class CephFileSystem final : public vfs::FileSystem {
   vfs::Handle MakeHandle(uint64_t ino, int64_t btime_sec, uint32_t btime_nsec) const;
   // Applies a raw setattr; returns the statx after.
   Status SetAttrRaw(Inode* in, void* stx, int mask);
-  // Drops the cached open file of dir/name, if any (before it goes away).
-  void ForgetName(Inode* dir, std::string_view name);
 
   ceph_mount_info* const cmount_;
   UserPerm* const perm_;
