@@ -2,12 +2,28 @@
 # Runs a test binary against a one-host Ceph cluster of its own: brings the
 # cluster up with scripts/ceph/up.sh, runs "$@" with ELFS_CEPH_CONF set, and
 # always tears the cluster down (scripts/ceph/down.sh), pass or fail.
-#   ELFS_CEPH_PORT   first port of the cluster (default 16789)
+#   ELFS_CEPH_PORT   first port of the cluster (default: a random base whose
+#                    monitor ports are free, so that runs from several build
+#                    trees on one machine do not collide)
 #   ELFS_CEPH_DIR    where it lives (default: a new directory under /tmp)
 set -uo pipefail
 here=$(cd "$(dirname "$0")/../../.." && pwd)
 export ELFS_CEPH_DIR=${ELFS_CEPH_DIR:-$(mktemp -d /tmp/elfs-ceph-test.XXXXXX)/cluster}
-export ELFS_CEPH_PORT=${ELFS_CEPH_PORT:-16789}
+if [ -z "${ELFS_CEPH_PORT:-}" ]; then
+  ELFS_CEPH_PORT=$(python3 - <<'PY'
+import random, socket
+for _ in range(100):
+    base = random.randrange(20000, 30000, 100)
+    try:
+        for p in (base, base + 1):
+            s = socket.socket(); s.bind(("127.0.0.1", p)); s.close()
+        print(base); break
+    except OSError:
+        pass
+PY
+)
+fi
+export ELFS_CEPH_PORT
 teardown() {
   local rc=$?
   "$here/scripts/ceph/down.sh" || echo "run_ceph_tests: down.sh failed" >&2
