@@ -119,6 +119,23 @@ TEST_F(CephNodes, RemovedOnOneNodeIsStaleOnBoth) {
   EXPECT_EQ(c->GetAttr(d->handle).error().code(), Errc::kStale);
 }
 
+TEST_F(CephNodes, LinkCountAfterADirectoryMovesOut) {
+  // The contract's one lazy count (docs/ceph.md): the renaming node's client
+  // keeps counting the moved directory in the source (measured: 3), but the
+  // MDS has it right, as a fresh node shows.
+  auto a = a_->Create(root_, "a", Req(FileType::kDirectory, 0755));
+  auto c = a_->Create(root_, "c", Req(FileType::kDirectory, 0755));
+  ASSERT_TRUE(a && c);
+  ASSERT_TRUE(a_->Create(a->handle, "sub", Req(FileType::kDirectory, 0755)));
+  EXPECT_EQ(a_->GetAttr(a->handle)->nlink, 3u);
+  ASSERT_TRUE(a_->Rename(a->handle, "sub", c->handle, "sub").ok());
+  EXPECT_EQ(a_->GetAttr(c->handle)->nlink, 3u);
+  auto b = Mount();
+  ASSERT_NE(b, nullptr);
+  EXPECT_EQ(b->GetAttr(a->handle)->nlink, 2u);
+  EXPECT_EQ(b->GetAttr(c->handle)->nlink, 3u);
+}
+
 TEST_F(CephNodes, HandlesOfAnotherExportAreStale) {
   std::string other_path = NewCephExportDir("other");
   auto o = CephFileSystem::Open(CephTestOptions(other_path));
