@@ -1,6 +1,7 @@
 // Fuzzes what a peer controls on an RPC connection, without sockets: the
 // byte stream goes through RecordParser (RFC 5531 §11) in chunks, each record
-// through ProcessRecord / RunCall (call header, credentials, dispatch) with
+// through ProcessRecord / RunCall (call header, credentials, dispatch) and
+// DecodeAcceptedReply (the back channel's replies), with
 // a program that decodes arguments the way a real one would.
 //
 // Input layout: byte 0 picks the record limit, byte 1 the chunk size and
@@ -14,6 +15,7 @@
 
 #include "rpc/call.h"
 #include "rpc/record.h"
+#include "rpc/wire.h"
 
 namespace {
 
@@ -131,6 +133,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     FUZZ_CHECK(parser.record().size() <= max_record);
     parser.TakeRecord(f->record);
     std::span<const uint8_t> rec(f->record.data(), f->record.size());
+    // The same bytes as a reply on the back channel (the client answers
+    // CB_NULL / CB_SEQUENCE): a header that decodes names a body inside it.
+    uint32_t reply_xid = 0;
+    AcceptStat reply_stat{};
+    size_t body_at = 0;
+    if (DecodeAcceptedReply(rec, &reply_xid, &reply_stat, &body_at)) FUZZ_CHECK(body_at <= rec.size());
     Disposition d = ProcessRecord(rec, f->table, f->ctx, f->reply);
     switch (d.action) {
       case Action::kClose:
