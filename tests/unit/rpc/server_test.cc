@@ -625,26 +625,6 @@ TEST_F(ServerTest, StopUnderLoad) {
   EXPECT_EQ(server_->connection_count(), 0u);
 }
 
-// Not run by default: a rough pipelined-NULL throughput probe.
-TEST_F(ServerTest, DISABLED_PipelinedNullThroughput) {
-  StartServer();
-  auto c = Connect();
-  constexpr int kCalls = 200000;
-  Bytes wire;
-  for (uint32_t i = 0; i < kCalls; ++i) {
-    Bytes call = MakeCall(i, kTestProg, kTestLow, i % 2 ? 0u : uint32_t{testing::kEcho}, kAuthNone, {},
-                          Words({i}));
-    Append(wire, Words({0x80000000u | static_cast<uint32_t>(call.size())}));
-    Append(wire, call);
-  }
-  auto start = std::chrono::steady_clock::now();
-  std::thread sender([&] { c->Send(wire); });
-  for (int i = 0; i < kCalls; ++i) ASSERT_TRUE(c->ReadRecord().has_value());
-  sender.join();
-  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  std::printf("%d calls in %.2f s: %.0f calls/s\n", kCalls, secs, kCalls / secs);
-}
-
 TEST(RpcServerLifecycle, StopWithoutStart) {
   RpcServer s(ServerOptions{});
   auto ep = s.Listen({make_address("127.0.0.1"), 0}, std::make_shared<ProgramTable>());
