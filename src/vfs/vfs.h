@@ -209,4 +209,9 @@ class FileSystem {
 // no '/', no NUL, not "." or "..", at most 255 bytes.
 Status ValidateName(std::string_view name);
 
+// The one errno translation of the backends (a failed system or library
+// call with errno `err`): ENOENT -> kNotFound, EEXIST -> kExists, ...;
+// anything unlisted is kIo. The message is `what` and strerror(err).
+Status ErrnoStatus(int err, std::string_view what);
+
 }  // namespace elfs::vfs

@@ -59,35 +59,13 @@ uint32_t Get32(const uint8_t* p) {
   return v;
 }
 
-// The one translation of libcephfs's negative errno values.
+// libcephfs's negative errno values: the backends' translation, plus the
+// errors of a lost or slow cluster, which are worth retrying.
 Status CephStatus(int rc, std::string_view what) {
   int e = rc < 0 ? -rc : rc;
-  std::string msg = std::string(what) + ": " + std::strerror(e);
-  switch (e) {
-    case ENOENT: return {Errc::kNotFound, std::move(msg)};
-    case EEXIST: return {Errc::kExists, std::move(msg)};
-    case ENOTDIR: return {Errc::kNotDir, std::move(msg)};
-    case EISDIR: return {Errc::kIsDir, std::move(msg)};
-    case ENOTEMPTY: return {Errc::kNotEmpty, std::move(msg)};
-    case EACCES: return {Errc::kAccess, std::move(msg)};
-    case EPERM: return {Errc::kPerm, std::move(msg)};
-    case ENAMETOOLONG: return {Errc::kNameTooLong, std::move(msg)};
-    case ENOSPC: return {Errc::kNoSpace, std::move(msg)};
-    case EDQUOT: return {Errc::kQuota, std::move(msg)};
-    case ESTALE: return {Errc::kStale, std::move(msg)};
-    case EROFS: return {Errc::kReadOnly, std::move(msg)};
-    case EFBIG: return {Errc::kFileTooBig, std::move(msg)};
-    case EXDEV: return {Errc::kCrossDevice, std::move(msg)};
-    case EMLINK: return {Errc::kTooManyLinks, std::move(msg)};
-    case ELOOP: return {Errc::kLoop, std::move(msg)};
-    case EINVAL: return {Errc::kInvalid, std::move(msg)};
-    case EBUSY: return {Errc::kBusy, std::move(msg)};
-    case EOPNOTSUPP: return {Errc::kNotSupported, std::move(msg)};
-    case ETIMEDOUT:
-    case ENOTCONN:
-    case EAGAIN: return {Errc::kUnavailable, std::move(msg)};
-    default: return {Errc::kIo, std::move(msg)};
-  }
+  if (e == ETIMEDOUT || e == ENOTCONN || e == EAGAIN)
+    return {Errc::kUnavailable, std::string(what) + ": " + std::strerror(e)};
+  return vfs::ErrnoStatus(e, what);
 }
 tl::unexpected<Status> CephErr(int rc, std::string_view what) {
   return tl::unexpected<Status>(CephStatus(rc, what));

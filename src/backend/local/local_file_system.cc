@@ -33,32 +33,7 @@ constexpr size_t kMaxKernelBytes = vfs::Handle::kMaxSize - kHeaderSize;
 constexpr size_t kMaxSymlinkTarget = PATH_MAX - 1;
 constexpr int64_t kMaxOffset = INT64_MAX;
 
-// THE errno translation of this backend: every failed syscall ends here.
-Status ErrnoStatus(int err, std::string_view what) {
-  std::string msg = std::string(what) + ": " + std::generic_category().message(err);
-  switch (err) {
-    case ENOENT: return {Errc::kNotFound, std::move(msg)};
-    case EEXIST: return {Errc::kExists, std::move(msg)};
-    case ENOTDIR: return {Errc::kNotDir, std::move(msg)};
-    case EISDIR: return {Errc::kIsDir, std::move(msg)};
-    case ENOTEMPTY: return {Errc::kNotEmpty, std::move(msg)};
-    case EACCES: return {Errc::kAccess, std::move(msg)};
-    case EPERM: return {Errc::kPerm, std::move(msg)};
-    case ENAMETOOLONG: return {Errc::kNameTooLong, std::move(msg)};
-    case ENOSPC: return {Errc::kNoSpace, std::move(msg)};
-    case EDQUOT: return {Errc::kQuota, std::move(msg)};
-    case ESTALE: return {Errc::kStale, std::move(msg)};
-    case EROFS: return {Errc::kReadOnly, std::move(msg)};
-    case EFBIG: return {Errc::kFileTooBig, std::move(msg)};
-    case EXDEV: return {Errc::kCrossDevice, std::move(msg)};
-    case EMLINK: return {Errc::kTooManyLinks, std::move(msg)};
-    case ELOOP: return {Errc::kLoop, std::move(msg)};
-    case EINVAL: return {Errc::kInvalid, std::move(msg)};
-    case EBUSY: return {Errc::kBusy, std::move(msg)};
-    case EOPNOTSUPP: return {Errc::kNotSupported, std::move(msg)};
-    default: return {Errc::kIo, std::move(msg)};
-  }
-}
+using vfs::ErrnoStatus;
 
 tl::unexpected<Status> ErrnoErr(std::string_view what) { return Err(ErrnoStatus(errno, what)); }
 
