@@ -11,10 +11,12 @@ namespace bhttp = boost::beast::http;
 
 struct RequestParser::Impl {
   bhttp::request_parser<bhttp::string_body> parser;
+  size_t max_header_bytes = 0;
 };
 
 RequestParser::RequestParser(size_t max_header_bytes, size_t max_body_bytes)
     : impl_(std::make_unique<Impl>()) {
+  impl_->max_header_bytes = max_header_bytes;
   impl_->parser.header_limit(static_cast<std::uint32_t>(max_header_bytes));
   impl_->parser.body_limit(max_body_bytes);
   // Parse the body in the same put() as the header when the bytes are there.
@@ -47,9 +49,15 @@ RequestParser::State RequestParser::Feed(std::string_view data, size_t* consumed
     }
     if (n == 0) break;
   }
-  // A header bigger than the limit may sit in the buffer without a full
-  // line yet; Beast reports it only once the buffer outgrows the limit.
   if (p.is_done()) return State::kComplete;
+  // Beast bounds the header but not a chunk-size line (chunk extensions) or
+  // the trailer of a chunked body (RFC 9112 section 7.1): it waits for the
+  // whole line while the caller buffers it. A line longer than the header
+  // limit is refused rather than buffered without end.
+  if (p.is_header_done() && data.size() - *consumed > impl_->max_header_bytes) {
+    error_status_ = 431;
+    return State::kError;
+  }
   if (p.is_header_done() && !header_reported_) {
     header_reported_ = true;
     return State::kHeaderDone;

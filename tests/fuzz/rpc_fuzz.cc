@@ -147,6 +147,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       case Action::kIgnore:
         break;
       case Action::kSend:
+      case Action::kStartTls:  // the answer is an ordinary reply; TLS follows it
         CheckReply(rec, f->reply);
         break;
       case Action::kDispatch:

@@ -21,6 +21,16 @@ for f in "${targets[@]}"; do
   mkdir -p "$work/$f"
   [ -d "tests/fuzz/corpus/$f" ] && cp -r "tests/fuzz/corpus/$f/." "$work/$f/"
   echo "fuzz: $f for ${secs}s"
-  (cd "$work" && "$OLDPWD/build-fuzz/tests/fuzz/$f" -max_total_time="$secs" -rss_limit_mb=2048 \
-     -print_final_stats=1 "$work/$f" 2>&1 | tail -12)
+  # On a finding, print what libFuzzer said from the first error on (the
+  # reason, the stack and the input's name), not just the final statistics.
+  if ! (cd "$work" && "$OLDPWD/build-fuzz/tests/fuzz/$f" -max_total_time="$secs" -rss_limit_mb=2048 \
+          -print_final_stats=1 "$work/$f" >"$work/$f.log" 2>&1); then
+    sed -n '/ERROR\|==[0-9]*==/,$p' "$work/$f.log" | head -80
+    echo "fuzz: $f found a failing input:"
+    for crash in "$work"/crash-* "$work"/leak-* "$work"/timeout-* "$work"/oom-*; do
+      [ -e "$crash" ] && { echo "$crash"; base64 -w0 "$crash"; echo; }
+    done
+    exit 1
+  fi
+  tail -12 "$work/$f.log"
 done

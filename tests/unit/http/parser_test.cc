@@ -114,6 +114,10 @@ TEST(RequestParser, LimitsAndGarbage) {
       {"bad version", "GET / HTTP/9.9x\r\n\r\n", 400},
       {"bad content length", "POST / HTTP/1.1\r\nContent-Length: x\r\n\r\n", 400},
       {"two content lengths", "POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab", 400},
+      {"chunk extension never ends", "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
+                                     "4;" + std::string(400, 'c'), 431},
+      {"trailer never ends", "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
+                             "0\r\nX: " + std::string(400, 't'), 431},
       {"bad chunk", "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", 400},
       {"nul in header", std::string("GET / HTTP/1.1\r\nX: a\0b\r\n\r\n", 27), 400},
   };
