@@ -64,6 +64,10 @@ int main(int argc, char** argv) {
   app.add_option("--default-vpc-cidr", config.default_vpc_cidr,
                  "CIDR of the default VPC (default 127.31.0.0/16)");
   app.add_option("--lease-seconds", config.lease_seconds, "NFSv4 lease time (default 90)");
+  app.add_option("--nfs-max-minor-version", config.nfs_max_minor_version,
+                 "highest NFSv4 minor version served: 1 (default, as EFS) or 2 (adds "
+                 "ALLOCATE; see docs/conformance.md)")
+      ->check(CLI::Range(1, 2));
   app.add_option("--grace-seconds", config.grace_seconds,
                  "NFSv4 grace period after a restart (default 90)");
   app.add_option("--threads", config.worker_threads, "worker threads (0: auto)");

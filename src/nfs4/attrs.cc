@@ -73,7 +73,13 @@ const Bitmap& SupportedAttrs(uint32_t minorversion) {
     b.Set(FATTR4_SUPPATTR_EXCLCREAT);
     return b;
   }();
-  return minorversion >= 1 ? v41 : v40;
+  static const Bitmap v42 = [] {
+    Bitmap b = v41;
+    b.Set(FATTR4_XATTR_SUPPORT);
+    return b;
+  }();
+  if (minorversion >= 2) return v42;
+  return minorversion == 1 ? v41 : v40;
 }
 
 const Bitmap& SettableAttrs() {
@@ -124,6 +130,7 @@ void EncodeAttrValues(xdr::XdrEncoder& e, const Bitmap& bits, const AttrSource& 
       case FATTR4_LINK_SUPPORT: e.Bool(true); break;
       case FATTR4_SYMLINK_SUPPORT: e.Bool(true); break;
       case FATTR4_NAMED_ATTR: e.Bool(false); break;
+      case FATTR4_XATTR_SUPPORT: e.Bool(false); break;  // as EFS: no extended attributes
       case FATTR4_FSID:
         e.U64(src.fsid_major);
         e.U64(src.fsid_minor);

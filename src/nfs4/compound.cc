@@ -15,10 +15,10 @@ namespace {
 // sessions negotiate ca_maxoperations.
 constexpr uint32_t kMaxOps40 = 256;
 
-constexpr std::array<OpDescriptor, kMaxOpnum41 + 1> MakeTable() {
-  std::array<OpDescriptor, kMaxOpnum41 + 1> t{};
+constexpr std::array<OpDescriptor, kMaxOpnum + 1> MakeTable() {
+  std::array<OpDescriptor, kMaxOpnum + 1> t{};
   auto op = [&t](nfs_opnum4 n, const char* name, OpHandler h, uint32_t flags,
-                 uint32_t min_minor = 0, uint32_t max_minor = 1) {
+                 uint32_t min_minor = 0, uint32_t max_minor = 2) {
     t[n] = OpDescriptor{name, h, flags, min_minor, max_minor};
   };
   using namespace ops;
@@ -80,10 +80,30 @@ constexpr std::array<OpDescriptor, kMaxOpnum41 + 1> MakeTable() {
   op(OP_WANT_DELEGATION, "WANT_DELEGATION", NotSupported, kNeedsFh, 1);
   op(OP_DESTROY_CLIENTID, "DESTROY_CLIENTID", DestroyClientId, kOnlyOp41 | kNoSession41, 1);
   op(OP_RECLAIM_COMPLETE, "RECLAIM_COMPLETE", ReclaimComplete, 0, 1);
+  // NFSv4.2 (RFC 7862 section 15, RFC 8276 section 8.4), served only when
+  // minor version 2 is enabled: ALLOCATE, and NOTSUPP for the rest (RFC
+  // 7862 section 13 lets a server leave them out).
+  op(OP_ALLOCATE, "ALLOCATE", Allocate, kNeedsFh | kModifies, 2);
+  op(OP_COPY, "COPY", NotSupported, kNeedsFh, 2);
+  op(OP_COPY_NOTIFY, "COPY_NOTIFY", NotSupported, kNeedsFh, 2);
+  op(OP_DEALLOCATE, "DEALLOCATE", NotSupported, kNeedsFh, 2);
+  op(OP_IO_ADVISE, "IO_ADVISE", NotSupported, kNeedsFh, 2);
+  op(OP_LAYOUTERROR, "LAYOUTERROR", NotSupported, kNeedsFh, 2);
+  op(OP_LAYOUTSTATS, "LAYOUTSTATS", NotSupported, kNeedsFh, 2);
+  op(OP_OFFLOAD_CANCEL, "OFFLOAD_CANCEL", NotSupported, kNeedsFh, 2);
+  op(OP_OFFLOAD_STATUS, "OFFLOAD_STATUS", NotSupported, kNeedsFh, 2);
+  op(OP_READ_PLUS, "READ_PLUS", NotSupported, kNeedsFh, 2);
+  op(OP_SEEK, "SEEK", NotSupported, kNeedsFh, 2);
+  op(OP_WRITE_SAME, "WRITE_SAME", NotSupported, kNeedsFh, 2);
+  op(OP_CLONE, "CLONE", NotSupported, kNeedsFh, 2);
+  op(OP_GETXATTR, "GETXATTR", NotSupported, kNeedsFh, 2);
+  op(OP_SETXATTR, "SETXATTR", NotSupported, kNeedsFh, 2);
+  op(OP_LISTXATTRS, "LISTXATTRS", NotSupported, kNeedsFh, 2);
+  op(OP_REMOVEXATTR, "REMOVEXATTR", NotSupported, kNeedsFh, 2);
   return t;
 }
 
-constexpr std::array<OpDescriptor, kMaxOpnum41 + 1> kOps = MakeTable();
+constexpr std::array<OpDescriptor, kMaxOpnum + 1> kOps = MakeTable();
 
 // The checks every operation gets before its handler (RFC 8881 sections
 // 2.10.6.1, 16.2.3, 18.46.3).
@@ -138,7 +158,7 @@ bool ProcessCompound(CompoundState& cs, xdr::XdrDecoder& args, xdr::XdrEncoder& 
   const size_t status_at = res.Reserve32();
   res.String(tag);
   const size_t count_at = res.Reserve32();
-  if (minorversion > 1) {
+  if (minorversion > cs.server.max_minor_version()) {
     // RFC 8881 section 16.2.3: an empty result array.
     res.Patch32(status_at, NFS4ERR_MINOR_VERS_MISMATCH);
     return true;

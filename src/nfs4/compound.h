@@ -126,7 +126,7 @@ struct OpDescriptor {
   OpHandler handler = nullptr;
   uint32_t flags = 0;
   uint32_t min_minor = 0;  // first minor version with this op
-  uint32_t max_minor = 1;  // last minor version with this op (4.0-only ops: 0)
+  uint32_t max_minor = 2;  // last minor version with this op (4.0-only ops: 0)
 };
 
 // The operation table, indexed by opnum; entries without a handler are

@@ -1,5 +1,7 @@
 // NFSv4.0 / 4.1 protocol constants, spelled as in the RFCs' XDR so code can
-// be searched against RFC 7530 section 16 and RFC 8881 section 18.
+// be searched against RFC 7530 section 16 and RFC 8881 section 18; and the
+// few of NFSv4.2 (RFC 7862 section 11, RFC 8276) that the opt-in minor
+// version 2 answers.
 #pragma once
 
 #include <cstdint>
@@ -32,9 +34,15 @@ enum nfs_opnum4 : uint32_t {
   OP_LAYOUTCOMMIT = 49, OP_LAYOUTGET = 50, OP_LAYOUTRETURN = 51, OP_SECINFO_NO_NAME = 52,
   OP_SEQUENCE = 53, OP_SET_SSV = 54, OP_TEST_STATEID = 55, OP_WANT_DELEGATION = 56,
   OP_DESTROY_CLIENTID = 57, OP_RECLAIM_COMPLETE = 58,
+  // NFSv4.2
+  OP_ALLOCATE = 59, OP_COPY = 60, OP_COPY_NOTIFY = 61, OP_DEALLOCATE = 62,
+  OP_IO_ADVISE = 63, OP_LAYOUTERROR = 64, OP_LAYOUTSTATS = 65, OP_OFFLOAD_CANCEL = 66,
+  OP_OFFLOAD_STATUS = 67, OP_READ_PLUS = 68, OP_SEEK = 69, OP_WRITE_SAME = 70,
+  OP_CLONE = 71, OP_GETXATTR = 72, OP_SETXATTR = 73, OP_LISTXATTRS = 74,
+  OP_REMOVEXATTR = 75,
   OP_ILLEGAL = 10044,
 };
-inline constexpr uint32_t kMaxOpnum41 = OP_RECLAIM_COMPLETE;
+inline constexpr uint32_t kMaxOpnum = OP_REMOVEXATTR;
 
 enum nfsstat4 : uint32_t {
   NFS4_OK = 0, NFS4ERR_PERM = 1, NFS4ERR_NOENT = 2, NFS4ERR_IO = 5, NFS4ERR_NXIO = 6,
@@ -104,6 +112,7 @@ enum fattr4_num : uint32_t {
   FATTR4_TIME_DELTA = 51, FATTR4_TIME_METADATA = 52, FATTR4_TIME_MODIFY = 53,
   FATTR4_TIME_MODIFY_SET = 54, FATTR4_MOUNTED_ON_FILEID = 55,
   FATTR4_SUPPATTR_EXCLCREAT = 75,
+  FATTR4_XATTR_SUPPORT = 82,  // RFC 8276 section 8.1
 };
 
 enum time_how4 : uint32_t { SET_TO_SERVER_TIME4 = 0, SET_TO_CLIENT_TIME4 = 1 };

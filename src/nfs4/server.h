@@ -44,6 +44,9 @@ struct Nfs4Options {
   // the server must remember which clients may reclaim). Not owned; null
   // keeps them in memory only.
   store::Store* store = nullptr;
+  // The highest minor version a COMPOUND may name; above it the answer is
+  // NFS4ERR_MINOR_VERS_MISMATCH. EFS serves 4.0 and 4.1; 2 is an opt-in.
+  uint32_t max_minor_version = 1;
 };
 
 class Nfs4Server {
@@ -74,6 +77,7 @@ class Nfs4Server {
   // (RFC 8881 section 18.32.3).
   const std::array<uint8_t, 8>& write_verifier() const { return write_verifier_; }
   const Clock& clock() const { return clock_; }
+  uint32_t max_minor_version() const { return options_.max_minor_version; }
   uint32_t lease_seconds() const {
     return static_cast<uint32_t>(options_.state.lease_time.count());
   }

@@ -77,6 +77,8 @@ Status LoadConfigFile(const std::string& path, Config& config) {
         config.account_id = value.get<std::string>();
       } else if (key == "nfs_port") {
         config.nfs_port = value.get<uint16_t>();
+      } else if (key == "nfs_max_minor_version") {
+        config.nfs_max_minor_version = value.get<uint32_t>();
       } else if (key == "grace_seconds") {
         config.grace_seconds = value.get<uint32_t>();
       } else if (key == "default_vpc_cidr") {
@@ -103,6 +105,8 @@ Status ValidateConfig(const Config& config) {
     return {Errc::kInvalid, "backend must be local, ceph or memory"};
   if (config.lease_seconds < 5 || config.lease_seconds > 3600)
     return {Errc::kInvalid, "lease_seconds must be 5..3600"};
+  if (config.nfs_max_minor_version < 1 || config.nfs_max_minor_version > 2)
+    return {Errc::kInvalid, "nfs_max_minor_version must be 1 or 2"};
   if (config.grace_seconds > 3600) return {Errc::kInvalid, "grace_seconds must be 0..3600"};
   if (!config.account_id.empty() &&
       (config.account_id.size() != 12 ||

@@ -24,6 +24,8 @@ struct Config {
   std::vector<FileSystemConfig> file_systems;  // empty: one default file system
   std::string default_listen = "127.0.0.1:2049";
   uint32_t lease_seconds = 90;
+  // EFS serves NFSv4.0 and 4.1; 2 opts in to NFSv4.2 (docs/conformance.md).
+  uint32_t nfs_max_minor_version = 1;
   uint32_t worker_threads = 0;  // 0: chosen for the machine
   std::string log_level = "info";
   // "local" (files in DATA_DIR/fs/<id>), "ceph" (a directory /<id> of a

@@ -103,6 +103,7 @@ Result<std::unique_ptr<Daemon>> Daemon::Create(const Config& given) {
   options.store = impl->store.get();
   options.state.lease_time = std::chrono::seconds(config.lease_seconds);
   options.state.grace_time = std::chrono::seconds(config.grace_seconds);
+  options.max_minor_version = config.nfs_max_minor_version;
   impl->nfs = std::make_unique<nfs4::Nfs4Server>(
       options, SystemClock::Instance(), SystemRandom::Instance(),
       std::span<const uint8_t, nfs4::FileHandleCodec::kKeySize>(key->data(), key->size()));

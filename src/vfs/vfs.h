@@ -185,6 +185,12 @@ class FileSystem {
                                     std::span<const uint8_t> data, Stability how) = 0;
   // Makes earlier unstable writes durable (count 0 = to end of file).
   virtual Status Commit(const Handle& h, uint64_t offset, uint64_t count) = 0;
+  // Reserves storage for [offset, offset+length) as fallocate(2) mode 0
+  // does, growing the size if the range ends past it. Backends that cannot
+  // keep kNotSupported.
+  virtual Status Allocate(const Handle& /*h*/, uint64_t /*offset*/, uint64_t /*length*/) {
+    return {Errc::kNotSupported, "allocate"};
+  }
 
   virtual Result<std::string> ReadLink(const Handle& h) = 0;
   // Removes a name: a non-directory, or an empty directory (else kNotEmpty).

@@ -643,6 +643,21 @@ Status CephFileSystem::Commit(const vfs::Handle& h, uint64_t offset, uint64_t co
   return {};
 }
 
+Status CephFileSystem::Allocate(const vfs::Handle& h, uint64_t offset, uint64_t length) {
+  auto r = Resolve(h);
+  if (!r) return r.error();
+  if (r->type() == FileType::kDirectory) return {Errc::kIsDir, "allocate in a directory"};
+  if (r->type() != FileType::kRegular) return {Errc::kWrongType, "allocate in a special file"};
+  if (offset > INT64_MAX || length > INT64_MAX - offset)
+    return {Errc::kFileTooBig, "allocate beyond the largest offset"};
+  auto file = open_->Get(r->in(), r->stx.stx_ino);
+  if (!file) return file.error();
+  int rc = ceph_ll_fallocate(cmount_, (*file)->fh, 0, static_cast<int64_t>(offset),
+                             static_cast<int64_t>(length));
+  if (rc < 0) return CephStatus(rc, "fallocate");
+  return {};
+}
+
 Result<std::string> CephFileSystem::ReadLink(const vfs::Handle& h) {
   auto r = Resolve(h);
   if (!r) return Err(r.error());

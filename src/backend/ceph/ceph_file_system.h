@@ -99,6 +99,7 @@ class CephFileSystem final : public vfs::FileSystem {
   Result<vfs::WriteResult> Write(const vfs::Handle& h, uint64_t offset,
                                  std::span<const uint8_t> data, vfs::Stability how) override;
   Status Commit(const vfs::Handle& h, uint64_t offset, uint64_t count) override;
+  Status Allocate(const vfs::Handle& h, uint64_t offset, uint64_t length) override;
   Result<std::string> ReadLink(const vfs::Handle& h) override;
   Status Remove(const vfs::Handle& dir, std::string_view name) override;
   Status Rename(const vfs::Handle& from_dir, std::string_view from_name,

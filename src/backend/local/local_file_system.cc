@@ -633,6 +633,28 @@ Status LocalFileSystem::Commit(const vfs::Handle& h, uint64_t, uint64_t) {
   return {};
 }
 
+Status LocalFileSystem::Allocate(const vfs::Handle& h, uint64_t offset, uint64_t length) {
+  auto r = Resolve(h);
+  if (!r) return r.error();
+  Node& node = *r->node;
+  if (node.type == FileType::kDirectory) return {Errc::kIsDir, "allocate in a directory"};
+  if (node.type != FileType::kRegular) return {Errc::kWrongType, "allocate in a special file"};
+  if (offset > static_cast<uint64_t>(kMaxOffset) || length > kMaxOffset - offset)
+    return {Errc::kFileTooBig, "allocate beyond the largest offset"};
+  auto fd = IoFd(node);
+  if (!fd) return fd.error();
+  {
+    std::lock_guard lock(node.mu);
+    if (!node.io_writable) return ErrnoStatus(node.io_write_errno, "open for write");
+  }
+  int rc;
+  do {
+    rc = fallocate(*fd, 0, static_cast<off_t>(offset), static_cast<off_t>(length));
+  } while (rc != 0 && errno == EINTR);
+  if (rc != 0) return ErrnoStatus(errno, "fallocate");
+  return {};
+}
+
 Result<std::string> LocalFileSystem::ReadLink(const vfs::Handle& h) {
   auto r = Resolve(h);
   if (!r) return Err(r.error());

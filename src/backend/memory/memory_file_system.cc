@@ -399,6 +399,35 @@ Status MemoryFileSystem::Commit(const vfs::Handle& h, uint64_t, uint64_t) {
   return {};
 }
 
+Status MemoryFileSystem::Allocate(const vfs::Handle& h, uint64_t offset, uint64_t length) {
+  std::lock_guard lock(mu_);
+  auto inode_r = Find(h);
+  if (!inode_r) return inode_r.error();
+  Inode* inode = *inode_r;
+  if (inode->attr.type == FileType::kDirectory) return {Errc::kIsDir, "allocate in a directory"};
+  if (inode->attr.type != FileType::kRegular) return {Errc::kWrongType, "allocate in a special file"};
+  if (length == 0) return {Errc::kInvalid, "allocate of nothing"};
+  if (offset > options_.max_file_size || length > options_.max_file_size - offset)
+    return {Errc::kFileTooBig, "allocate beyond the file size limit"};
+  uint64_t first = offset / kBlockSize, last = (offset + length - 1) / kBlockSize;
+  if (last - first + 1 > options_.capacity_bytes / kBlockSize + 1)
+    return {Errc::kNoSpace, "memory file system full"};
+  uint64_t missing = 0;
+  for (uint64_t b = first; b <= last; ++b) missing += !inode->blocks.contains(b);
+  if ((used_blocks_ + missing) * kBlockSize > options_.capacity_bytes)
+    return {Errc::kNoSpace, "memory file system full"};
+  for (uint64_t b = first; b <= last; ++b) {
+    auto& block = inode->blocks[b];
+    if (block) continue;
+    block = std::make_unique<Inode::Block>();
+    block->fill(0);
+    ++used_blocks_;
+  }
+  inode->attr.size = std::max<uint64_t>(inode->attr.size, offset + length);
+  Modified(inode, true);
+  return {};
+}
+
 Result<std::string> MemoryFileSystem::ReadLink(const vfs::Handle& h) {
   std::lock_guard lock(mu_);
   auto inode = Find(h);

@@ -1,4 +1,5 @@
-// Data operations (RFC 8881 sections 18.3, 18.22, 18.32).
+// Data operations (RFC 8881 sections 18.3, 18.22, 18.32; RFC 7862 section
+// 15.1).
 #include "nfs4/ops/op_util.h"
 #include "nfs4/ops/ops.h"
 
@@ -103,6 +104,24 @@ nfsstat4 Commit(CompoundState& cs, xdr::XdrDecoder& args, xdr::XdrEncoder& res) 
   if (offset > ~uint64_t{0} - count) return NFS4ERR_INVAL;
   if (Status s = cs.fs().Commit(cs.cfh, offset, count); !s.ok()) return ToStat(s);
   res.FixedOpaque(cs.server.write_verifier());
+  return NFS4_OK;
+}
+
+// RFC 7862 section 15.1: reserve the range's blocks so later WRITEs there
+// cannot fail for lack of space; the size grows if the range ends past it.
+nfsstat4 Allocate(CompoundState& cs, xdr::XdrDecoder& args, xdr::XdrEncoder&) {
+  state::Stateid sid;
+  DecodeStateid(args, sid);
+  uint64_t offset = args.U64();
+  uint64_t length = args.U64();
+  if (!args.ok()) return NFS4ERR_BADXDR;
+  auto attr = CurrentAttr(cs);
+  if (!attr) return ToStat(attr.error());
+  if (nfsstat4 s = RequireRegular(cs, *attr); s != NFS4_OK) return s;
+  if (length == 0) return NFS4ERR_INVAL;
+  if (offset > kMaxOffset || length > kMaxOffset - offset) return NFS4ERR_FBIG;
+  if (nfsstat4 s = CheckIo(cs, sid, *attr, true); s != NFS4_OK) return s;
+  if (Status s = cs.fs().Allocate(cs.cfh, offset, length); !s.ok()) return ToStat(s);
   return NFS4_OK;
 }
 

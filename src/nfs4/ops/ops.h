@@ -44,6 +44,7 @@ ELFS_NFS4_OP(ReadLink);
 ELFS_NFS4_OP(Read);
 ELFS_NFS4_OP(Write);
 ELFS_NFS4_OP(Commit);
+ELFS_NFS4_OP(Allocate);  // NFSv4.2
 
 ELFS_NFS4_OP(Open);
 ELFS_NFS4_OP(OpenConfirm);

@@ -311,6 +311,24 @@ TYPED_TEST(BackendContract, StabilityAndCommit) {
             Errc::kWrongType);
 }
 
+// NFSv4.2 ALLOCATE: space reserved, the size grows only past the end, the
+// data already there stays.
+TYPED_TEST(BackendContract, AllocateGrowsOnlyPastTheEnd) {
+  Entry f = this->Make(this->root_, "f");
+  this->WriteAll(f.handle, 0, "data");
+  ASSERT_TRUE(this->fs().Allocate(f.handle, 0, 2).ok());
+  EXPECT_EQ(this->AttrOf(f.handle).size, 4u);
+  Status s = this->fs().Allocate(f.handle, 8192, 4096);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(this->AttrOf(f.handle).size, 8192u + 4096u);
+  EXPECT_EQ(this->ReadAll(f.handle, 0, 6), std::string("data\0\0", 6));
+  EXPECT_EQ(this->ReadAll(f.handle, 8192, 4096), std::string(4096, '\0'));
+  Entry d = this->MakeDir(this->root_, "d");
+  EXPECT_EQ(this->fs().Allocate(d.handle, 0, 1).code(), Errc::kIsDir);
+  Entry fifo = this->Make(this->root_, "fifo", FileType::kFifo);
+  EXPECT_EQ(this->fs().Allocate(fifo.handle, 0, 1).code(), Errc::kWrongType);
+}
+
 TYPED_TEST(BackendContract, TruncateViaSetAttr) {
   Entry f = this->Make(this->root_, "f");
   this->WriteAll(f.handle, 0, std::string(10000, 'x'));

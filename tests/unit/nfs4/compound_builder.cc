@@ -534,6 +534,7 @@ bool SkipAttrValue(uint32_t attr, WireIn& r) {
     case fa::LINK_SUPPORT:
     case fa::SYMLINK_SUPPORT:
     case fa::NAMED_ATTR:
+    case fa::XATTR_SUPPORT:
     case fa::UNIQUE_HANDLES:
     case fa::ARCHIVE:
     case fa::CANSETTIME:

@@ -65,6 +65,9 @@ class GatedFileSystem final : public vfs::FileSystem {
   Status Commit(const vfs::Handle& h, uint64_t off, uint64_t count) override {
     return inner_->Commit(h, off, count);
   }
+  Status Allocate(const vfs::Handle& h, uint64_t off, uint64_t length) override {
+    return inner_->Allocate(h, off, length);
+  }
   Result<std::string> ReadLink(const vfs::Handle& h) override { return inner_->ReadLink(h); }
   Status Remove(const vfs::Handle& d, std::string_view n) override { return inner_->Remove(d, n); }
   Status Rename(const vfs::Handle& fd, std::string_view fn, const vfs::Handle& td,
