@@ -46,10 +46,12 @@ class ConfigFile : public ::testing::Test {
 TEST_F(ConfigFile, ReadsKnownKeys) {
   Config c;
   ASSERT_TRUE(LoadConfigFile(Write(R"({"data_dir": "/d", "lease_seconds": 30,
+      "nfs_max_minor_version": 2,
       "file_systems": [{"id": "fs-01234567", "listen": "127.0.0.3:2049"}]})"), c)
                   .ok());
   EXPECT_EQ(c.data_dir, "/d");
   EXPECT_EQ(c.lease_seconds, 30u);
+  EXPECT_EQ(c.nfs_max_minor_version, 2u);
   ASSERT_EQ(c.file_systems.size(), 1u);
   EXPECT_EQ(c.file_systems[0].listen, "127.0.0.3:2049");
   EXPECT_TRUE(ValidateConfig(c).ok());
@@ -75,6 +77,11 @@ TEST(ValidateConfig, RejectsBadValues) {
   c.lease_seconds = 1;
   EXPECT_FALSE(ValidateConfig(c).ok());
   c.lease_seconds = 90;
+  for (uint32_t minor : {0u, 3u}) {  // 4.0 alone is not a choice; 4.3 does not exist
+    c.nfs_max_minor_version = minor;
+    EXPECT_FALSE(ValidateConfig(c).ok()) << minor;
+  }
+  c.nfs_max_minor_version = 1;
   c.backend = "tape";
   EXPECT_FALSE(ValidateConfig(c).ok());
 }
