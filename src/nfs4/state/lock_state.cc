@@ -53,6 +53,7 @@ void StateManager::RemoveLockState(LockState* ls) {
   ov.erase(std::remove(ov.begin(), ov.end(), ls), ov.end());
   auto& wv = ls->owner->states;
   wv.erase(std::remove(wv.begin(), wv.end(), ls), wv.end());
+  if (Client* c = FindClient(ls->owner->clientid)) c->lock_states--;
   locks_.erase(ls->other);
 }
 
@@ -151,7 +152,12 @@ NfsResult<Stateid> StateManager::Lock(const LockArgs& a, const FileHandle& file,
     if (v40 && a.owner_clientid != clientid) return NfsErr(NFS4ERR_STALE_CLIENTID);
     Client* c = FindClient(clientid);
     if (!c) return NfsErr(NFS4ERR_STALE_CLIENTID);
-    auto& slot = c->lock_owners[ToKey(a.owner)];
+    std::string owner_key = ToKey(a.owner);
+    if (!c->lock_owners.contains(owner_key)) {
+      PruneIdleLockOwners(*c);
+      if (c->lock_owners.size() >= options_.max_owners_per_client) return NfsErr(NFS4ERR_RESOURCE);
+    }
+    auto& slot = c->lock_owners[owner_key];
     if (!slot) {
       slot = std::make_unique<LockOwner>();
       slot->clientid = clientid;
@@ -170,6 +176,8 @@ NfsResult<Stateid> StateManager::Lock(const LockArgs& a, const FileHandle& file,
     for (LockState* existing : slot->states)
       if (existing->file == file) ls = existing;
     if (!ls) {
+      if (c->lock_states >= options_.max_lock_states_per_client) return NfsErr(NFS4ERR_RESOURCE);
+      c->lock_states++;
       auto fresh = std::make_unique<LockState>();
       fresh->other = NewOther();
       fresh->owner = slot.get();

@@ -310,6 +310,7 @@ void StateManager::RemoveOpen(OpenState* st) {
   }
   auto& v = st->owner->opens;
   v.erase(std::remove(v.begin(), v.end(), st), v.end());
+  if (Client* c = FindClient(st->owner->clientid)) c->opens--;
   opens_.erase(st->other);
 }
 
@@ -541,6 +542,20 @@ NfsResult<StateManager::CreateSessionResult> StateManager::CreateSession(
       b.maxrequestsize < kMinMessage || b.maxresponsesize < kMinMessage)
     return NfsErr(NFS4ERR_TOOSMALL);
   if (c->sessions.size() >= 16) return NfsErr(NFS4ERR_RESOURCE);
+  // The client's reply cache budget: its other sessions' share first, then
+  // as many slots of this one's cached size as fit (at least one).
+  size_t cache_used = 0;
+  for (const SessionId& sid : c->sessions) {
+    auto other = sessions_.find(sid);
+    if (other == sessions_.end()) continue;
+    const ChannelAttrs& o = other->second->fore;
+    cache_used += size_t{o.maxrequests} * o.maxresponsesize_cached;
+  }
+  const uint32_t cached_size = std::min(f.maxresponsesize_cached, options_.max_response_size_cached);
+  const size_t cache_left =
+      cache_used < options_.max_reply_cache_per_client ? options_.max_reply_cache_per_client - cache_used : 0;
+  const size_t slots_that_fit = cached_size == 0 ? options_.max_slots : cache_left / cached_size;
+  if (slots_that_fit == 0) return NfsErr(NFS4ERR_RESOURCE);
 
   auto session = std::make_shared<Session>();
   random_.Fill(session->id);
@@ -552,10 +567,10 @@ NfsResult<StateManager::CreateSessionResult> StateManager::CreateSession(
   session->fore.headerpadsize = 0;
   session->fore.maxrequestsize = std::min(f.maxrequestsize, options_.max_request_size);
   session->fore.maxresponsesize = std::min(f.maxresponsesize, options_.max_response_size);
-  session->fore.maxresponsesize_cached =
-      std::min(f.maxresponsesize_cached, options_.max_response_size_cached);
+  session->fore.maxresponsesize_cached = cached_size;
   session->fore.maxoperations = Clamp(f.maxoperations, options_.max_operations);
-  session->fore.maxrequests = Clamp(f.maxrequests, options_.max_slots);
+  session->fore.maxrequests =
+      Clamp(f.maxrequests, static_cast<uint32_t>(std::min<size_t>(options_.max_slots, slots_that_fit)));
   session->back = args.back;
   session->back.headerpadsize = 0;
   session->back.has_rdma_ird = false;
@@ -714,7 +729,8 @@ nfsstat4 StateManager::ReclaimComplete(uint64_t clientid) {
 // earlier, which PruneIdleOpenOwners does when a client has very many.
 
 namespace {
-// Open-owners of one client beyond which those without opens are released.
+// Open-owners (lock-owners) of one client beyond which those without opens
+// (lock states) are released.
 constexpr size_t kMaxOpenOwnersPerClient = 1024;
 }  // namespace
 
@@ -797,6 +813,11 @@ void StateManager::ForgetClosed(OpenOwner& o) {
   o.closed.reset();
 }
 
+void StateManager::PruneIdleLockOwners(Client& c) {
+  if (c.lock_owners.size() < kMaxOpenOwnersPerClient) return;
+  std::erase_if(c.lock_owners, [](const auto& kv) { return kv.second->states.empty(); });
+}
+
 void StateManager::PruneIdleOpenOwners(Client& c, const OpenOwner* keep) {
   if (c.open_owners.size() < kMaxOpenOwnersPerClient) return;
   for (auto it = c.open_owners.begin(); it != c.open_owners.end();) {
@@ -836,6 +857,7 @@ nfsstat4 StateManager::BeginOpen(uint32_t minorversion, uint64_t clientid,
   auto it = c->open_owners.find(key);
   if (it == c->open_owners.end()) {
     PruneIdleOpenOwners(*c, nullptr);
+    if (c->open_owners.size() >= options_.max_owners_per_client) return NFS4ERR_RESOURCE;
     auto fresh = std::make_unique<OpenOwner>();
     OpenOwner& o = *fresh;
     o.clientid = clientid;
@@ -907,6 +929,7 @@ NfsResult<OpenResult> StateManager::Open(uint32_t minorversion, uint64_t clienti
       return OpenResult{{st->seqid, st->other}, !owner->confirmed};
     }
   }
+  if (c->opens >= options_.max_opens_per_client) return NfsErr(NFS4ERR_RESOURCE);
   auto st = std::make_unique<OpenState>();
   st->other = NewOther();
   st->seqid = 1;
@@ -920,6 +943,7 @@ NfsResult<OpenResult> StateManager::Open(uint32_t minorversion, uint64_t clienti
   owner->opens.push_back(raw);
   opens_by_file_.emplace(file, raw);
   opens_.emplace(raw->other, std::move(st));
+  c->opens++;
   return OpenResult{{raw->seqid, raw->other}, !owner->confirmed};
 }
 

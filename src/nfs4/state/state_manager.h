@@ -63,6 +63,16 @@ struct StateOptions {
   // docs/design.md). LOCKU never fails for it, though it may split a range.
   size_t max_locks_per_file = 512;
   size_t max_locks_per_client = 8192;
+  // What one client may hold, so its memory is bounded whatever it sends
+  // (docs/design.md has the arithmetic): opens (EFS's quota of 32,768 open
+  // files per client), lock stateids (one per lock-owner and file),
+  // open-owners and lock-owners (those without state are released first),
+  // and the bytes its sessions' slots may cache (CREATE_SESSION gives fewer
+  // slots rather than more than this). Over a limit: NFS4ERR_RESOURCE.
+  size_t max_opens_per_client = 32768;
+  size_t max_lock_states_per_client = 8192;
+  size_t max_owners_per_client = 4096;  // open-owners, and lock-owners apart
+  size_t max_reply_cache_per_client = 4u << 20;
 };
 
 // One slot of a session's fore channel (RFC 8881 section 2.10.6.1).
@@ -370,6 +380,8 @@ class StateManager {
     bool persisted = false;   // its record is in the store
     bool may_reclaim = false; // a record of the previous instance names it
     size_t lock_ranges = 0;   // ranges held by all its lock states
+    size_t opens = 0;         // its open states
+    size_t lock_states = 0;   // its lock states
     std::chrono::steady_clock::time_point last_renew;
     std::vector<SessionId> sessions;
     std::map<std::string, std::unique_ptr<OpenOwner>> open_owners;
@@ -467,6 +479,8 @@ class StateManager {
   // Bounds a client's open-owners without opens (RFC 7530 section 9.1.10
   // lets the server release them). REQUIRES: mu_
   void PruneIdleOpenOwners(Client& c, const OpenOwner* keep);
+  // The same for lock-owners without lock states. REQUIRES: mu_
+  void PruneIdleLockOwners(Client& c);
   bool Expired(const Client& c) const;
   bool HasState(const Client& c) const;  // sessions or opens
   bool MakeRoomForClient();               // REQUIRES: mu_
