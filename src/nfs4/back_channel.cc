@@ -105,6 +105,26 @@ void BackChannel::SetSession(const std::array<uint8_t, 16>& id, uint32_t cred_fl
   cred_body_ = std::move(cred_body);
 }
 
+void BackChannel::Reconfigure(uint32_t cb_program, uint32_t cred_flavor,
+                              std::vector<uint8_t> cred_body) {
+  std::shared_ptr<rpc::Connection> cancel_on;
+  uint32_t cancel_xid = 0;
+  {
+    std::lock_guard lock(mu_);
+    cb_program_ = cb_program;
+    cred_flavor_ = cred_flavor;
+    cred_body_ = std::move(cred_body);
+    if (path_ == Path::kProbing) {
+      cancel_on = probed_.lock();
+      cancel_xid = probe_xid_;
+    }
+    ++generation_;  // a reply to a probe under the old settings is ignored
+    path_ = Path::kDown;
+    ever_probed_ = false;
+  }
+  if (cancel_on) cancel_on->Cancel(cancel_xid);
+}
+
 uint32_t BackChannel::cb_sequenceid() {
   std::lock_guard lock(mu_);
   return cb_seqid_;

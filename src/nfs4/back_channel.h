@@ -77,6 +77,9 @@ class BackChannel : public std::enable_shared_from_this<BackChannel> {
   // the connection. Without it (no usable flavor), CB_NULL alone decides.
   void SetSession(const std::array<uint8_t, 16>& id, uint32_t cred_flavor,
                   std::vector<uint8_t> cred_body);
+  // BACKCHANNEL_CTL: callbacks use this program and credential from now
+  // on; the path is probed again at the next StatusFlags().
+  void Reconfigure(uint32_t cb_program, uint32_t cred_flavor, std::vector<uint8_t> cred_body);
   // The CB_COMPOUND { CB_SEQUENCE } call message for `xid` and `seqid`.
   std::vector<uint8_t> CbSequenceCall(uint32_t xid, uint32_t seqid) const;
   // Back-channel slot 0's last sequence id (for tests).
@@ -98,7 +101,7 @@ class BackChannel : public std::enable_shared_from_this<BackChannel> {
                  std::vector<uint8_t> message);
 
   const Clock& clock_;
-  const uint32_t cb_program_;
+  uint32_t cb_program_;  // guarded by mu_
   const std::chrono::nanoseconds probe_timeout_, retry_interval_;
 
   std::mutex mu_;

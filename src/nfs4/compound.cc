@@ -60,7 +60,7 @@ constexpr std::array<OpDescriptor, kMaxOpnum + 1> MakeTable() {
   op(OP_WRITE, "WRITE", Write, kNeedsFh | kModifies);
   op(OP_RELEASE_LOCKOWNER, "RELEASE_LOCKOWNER", ReleaseLockOwner, 0, 0, 0);
   // NFSv4.1 (RFC 8881 section 18).
-  op(OP_BACKCHANNEL_CTL, "BACKCHANNEL_CTL", NotSupported, 0, 1);
+  op(OP_BACKCHANNEL_CTL, "BACKCHANNEL_CTL", BackchannelCtl, 0, 1);
   op(OP_BIND_CONN_TO_SESSION, "BIND_CONN_TO_SESSION", BindConnToSession,
      kOnlyOp41 | kNoSession41, 1);
   op(OP_EXCHANGE_ID, "EXCHANGE_ID", ExchangeId, kOnlyOp41 | kNoSession41, 1);

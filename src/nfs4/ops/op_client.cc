@@ -159,18 +159,19 @@ nfsstat4 ExchangeId(CompoundState& cs, xdr::XdrDecoder& args, xdr::XdrEncoder& r
   return NFS4_OK;
 }
 
-nfsstat4 CreateSession(CompoundState& cs, xdr::XdrDecoder& args, xdr::XdrEncoder& res) {
-  state::StateManager::CreateSessionArgs a;
-  a.clientid = args.U64();
-  a.sequence = args.U32();
-  a.flags = args.U32();
-  DecodeChannelAttrs(args, a.fore);
-  DecodeChannelAttrs(args, a.back);
-  a.cb_program = args.U32();
+namespace {
+
+// The credential callbacks carry: the first AUTH_NONE or AUTH_SYS entry of
+// a callback_sec_parms4 array (RFC 8881 section 18.36.1); no flavor if
+// there is none (RPCSEC_GSS is not served).
+struct CallbackCredential {
+  std::optional<uint32_t> flavor;
+  std::vector<uint8_t> body;  // the AUTH_SYS body, encoded
+};
+
+CallbackCredential DecodeCallbackSecParms(xdr::XdrDecoder& args) {
+  CallbackCredential cb;
   uint32_t nsec = args.ArrayLength(16);
-  // The first AUTH_NONE or AUTH_SYS entry is what callbacks will carry.
-  std::optional<uint32_t> cb_flavor;
-  rpc::AuthSys cb_sys;
   for (uint32_t i = 0; i < nsec && args.ok(); ++i) {
     uint32_t flavor = args.U32();
     if (flavor == kAuthSys) {
@@ -180,19 +181,38 @@ nfsstat4 CreateSession(CompoundState& cs, xdr::XdrDecoder& args, xdr::XdrEncoder
       sys.uid = args.U32();
       sys.gid = args.U32();
       uint32_t ngids = args.ArrayLength(16);
-      for (uint32_t g = 0; g < ngids; ++g) sys.gids.push_back(args.U32());
-      if (!cb_flavor) {
-        cb_flavor = kAuthSys;
-        cb_sys = std::move(sys);
+      for (uint32_t g = 0; g < ngids && args.ok(); ++g) sys.gids.push_back(args.U32());
+      if (!cb.flavor && args.ok()) {
+        cb.flavor = kAuthSys;
+        xdr::Buffer b;
+        xdr::XdrEncoder e(b);
+        rpc::EncodeAuthSys(sys, e);
+        cb.body.assign(b.begin(), b.end());
       }
     } else if (flavor == rpc::kAuthNone) {
-      if (!cb_flavor) cb_flavor = rpc::kAuthNone;
+      if (!cb.flavor) cb.flavor = rpc::kAuthNone;
     } else if (flavor == kRpcsecGss) {
       args.U32();
       args.Opaque(NFS4_OPAQUE_LIMIT);
       args.Opaque(NFS4_OPAQUE_LIMIT);
+    } else {
+      args.Fail();  // not a callback_sec_parms4 arm
     }
   }
+  return cb;
+}
+
+}  // namespace
+
+nfsstat4 CreateSession(CompoundState& cs, xdr::XdrDecoder& args, xdr::XdrEncoder& res) {
+  state::StateManager::CreateSessionArgs a;
+  a.clientid = args.U64();
+  a.sequence = args.U32();
+  a.flags = args.U32();
+  DecodeChannelAttrs(args, a.fore);
+  DecodeChannelAttrs(args, a.back);
+  a.cb_program = args.U32();
+  CallbackCredential cb = DecodeCallbackSecParms(args);
   if (!args.ok()) return NFS4ERR_BADXDR;
   auto r = cs.server.state().CreateSession(a, cs.principal);
   if (!r) return r.error();
@@ -201,16 +221,7 @@ nfsstat4 CreateSession(CompoundState& cs, xdr::XdrDecoder& args, xdr::XdrEncoder
   if (auto session = cs.server.state().FindSession(r->sessionid)) {
     session->back_channel->Bind(cs.connection, true,
                                 (r->flags & CREATE_SESSION4_FLAG_CONN_BACK_CHAN) != 0);
-    if (cb_flavor) {
-      std::vector<uint8_t> body;
-      if (*cb_flavor == kAuthSys) {
-        xdr::Buffer b;
-        xdr::XdrEncoder e(b);
-        rpc::EncodeAuthSys(cb_sys, e);
-        body.assign(b.begin(), b.end());
-      }
-      session->back_channel->SetSession(r->sessionid, *cb_flavor, std::move(body));
-    }
+    if (cb.flavor) session->back_channel->SetSession(r->sessionid, *cb.flavor, std::move(cb.body));
   }
   res.FixedOpaque(r->sessionid);
   res.U32(r->sequence);
@@ -334,6 +345,18 @@ nfsstat4 FreeStateid(CompoundState& cs, xdr::XdrDecoder& args, xdr::XdrEncoder& 
 
 nfsstat4 NotSupported(CompoundState& cs, xdr::XdrDecoder& args, xdr::XdrEncoder& res) {
   return NFS4ERR_NOTSUPP;
+}
+
+// RFC 8881 section 18.33: a new program number and credential for the
+// session's callbacks; the back channel is probed again with them.
+nfsstat4 BackchannelCtl(CompoundState& cs, xdr::XdrDecoder& args, xdr::XdrEncoder&) {
+  uint32_t program = args.U32();
+  CallbackCredential cb = DecodeCallbackSecParms(args);
+  if (!args.ok()) return NFS4ERR_BADXDR;
+  // As knfsd: only flavors the server can send callbacks with.
+  if (!cb.flavor) return NFS4ERR_ENCR_ALG_UNSUPP;
+  cs.session->back_channel->Reconfigure(program, *cb.flavor, std::move(cb.body));
+  return NFS4_OK;
 }
 
 }  // namespace elfs::nfs4::ops

@@ -62,6 +62,7 @@ ELFS_NFS4_OP(DestroyClientId);
 ELFS_NFS4_OP(Sequence);
 ELFS_NFS4_OP(ReclaimComplete);
 ELFS_NFS4_OP(BindConnToSession);
+ELFS_NFS4_OP(BackchannelCtl);
 ELFS_NFS4_OP(TestStateid);
 ELFS_NFS4_OP(FreeStateid);
 

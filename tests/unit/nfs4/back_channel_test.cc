@@ -383,6 +383,58 @@ TEST_F(BackChannelOps, SessionWithoutBackChannelReportsPathDown) {
   EXPECT_EQ(Flags(s), 0u);
 }
 
+TEST_F(BackChannelOps, BackchannelCtlChangesProgramAndCredentialAndProbesAgain) {
+  // RFC 8881 section 18.33.
+  FakeConn a(1);
+  connection_ = a.conn;
+  Session41 s = Create("cb-ctl", kBackChan);
+  EXPECT_EQ(Flags(s), 0u);
+  ASSERT_TRUE(a.Answer());
+  ASSERT_TRUE(a.AnswerSequence());
+  ASSERT_EQ(Of(s)->path(), BackChannel::Path::kUp);
+
+  constexpr uint32_t kNewProgram = 0x40000123;
+  WireOut args;
+  args.U32(kNewProgram).U32(1).U32(rpc::kAuthNone);  // one entry: AUTH_NONE
+  Reply r = Run41(s, Compound(1).Op(op::BACKCHANNEL_CTL, args.bytes()));
+  ASSERT_STATUSES(r, st::OK, st::OK);
+  EXPECT_EQ(Of(s)->path(), BackChannel::Path::kDown);
+  // The next SEQUENCE probes with the new program and credential.
+  EXPECT_EQ(Flags(s), 0u);
+  ASSERT_EQ(a.sent(), 3u);
+  ASSERT_TRUE(a.Answer());  // CB_NULL
+  ASSERT_EQ(a.sent(), 4u);
+  {
+    Bytes keep;
+    xdr::XdrDecoder d = a.LastCall(keep);
+    d.U32();
+    d.U32();
+    d.U32();
+    EXPECT_EQ(d.U32(), kNewProgram);
+    d.U32();
+    EXPECT_EQ(d.U32(), 1u);  // CB_COMPOUND
+    EXPECT_EQ(d.U32(), rpc::kAuthNone);
+  }
+  ASSERT_TRUE(a.AnswerSequence());
+  EXPECT_EQ(Of(s)->path(), BackChannel::Path::kUp);
+
+  // Only RPCSEC_GSS: no flavor elfs sends callbacks with.
+  WireOut gss;
+  gss.U32(kNewProgram).U32(1).U32(6).U32(0).Opaque({}).Opaque({});
+  EXPECT_STATUSES(Run41(s, Compound(1).Op(op::BACKCHANNEL_CTL, gss.bytes())), st::OK,
+                  st::ENCR_ALG_UNSUPP);
+  // Not a callback_sec_parms4 arm, and truncated arguments.
+  WireOut bad;
+  bad.U32(kNewProgram).U32(1).U32(99);
+  EXPECT_STATUSES(Run41(s, Compound(1).Op(op::BACKCHANNEL_CTL, bad.bytes())), st::OK,
+                  st::BADXDR);
+  EXPECT_STATUSES(Run41(s, Compound(1).Op(op::BACKCHANNEL_CTL, WireOut().U32(1).bytes())),
+                  st::OK, st::BADXDR);
+  // Outside a session it is not allowed at all.
+  EXPECT_STATUSES(RunRaw(Compound(1).Op(op::BACKCHANNEL_CTL, args.bytes())),
+                  st::OP_NOT_IN_SESSION);
+}
+
 TEST_F(BackChannelOps, SequenceBindsItsConnectionForTheForeChannel) {
   FakeConn a(1), b(2), c(3);
   connection_ = a.conn;
