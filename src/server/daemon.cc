@@ -166,6 +166,14 @@ Result<std::unique_ptr<Daemon>> Daemon::Create(const Config& given) {
   dp.ceph.conf_path = config.ceph_conf;
   dp.ceph.client_id = config.ceph_client_id;
   dp.ceph.fs_name = config.ceph_fs;
+  if (config.backend == "ceph") {
+    // This node's name for its Ceph clients, kept across restarts, so that a
+    // restart after a crash reclaims the dead clients' sessions at once.
+    auto id = LoadOrCreateSecret((data / "state").string(), "ceph-node-id", 8);
+    if (!id) return Err(id.error());
+    dp.ceph.reclaim_uuid = "elfs-";
+    for (uint8_t b : *id) dp.ceph.reclaim_uuid += fmt::format("{:02x}", b);
+  }
   impl->data_plane = std::make_unique<NfsDataPlane>(std::move(dp), *impl->nfs, *impl->rpc,
                                                     impl->service_store());
   auto control = ControlPlane::Create(config, impl->service_store(), *impl->data_plane);

@@ -16,7 +16,11 @@ RENAME and REMOVE:
   - revoking the security group rule through A closes B's live connection
     and refuses new ones on B;
   - B stops cleanly on SIGTERM and, restarted, serves its zone's mount
-    target again from the shared state.
+    target again from the shared state;
+  - B killed (SIGKILL) and restarted resets its dead Ceph client's MDS
+    session (libcephfs session reclaim) instead of leaving it to time out,
+    and A then reads, removes and writes again the file B's dead client had
+    written.
 
 Effects on the other node are awaited by polling with a generous bound (a
 minute), never asserted against a time. Needs the cluster of
@@ -295,6 +299,41 @@ class TwoNodes(unittest.TestCase):
         eventually(lambda: answers(self.ip_b, self.port), "the restarted B answers on its mount target")
         self.assertEqual(self.read(self.ip_b, "before-restart"), b"kept\n")
         self.assertEqual(self.read(self.ip_a, "before-restart"), b"kept\n")
+
+
+    def ceph_sessions(self, client_uuid):
+        """Ids of the MDS sessions whose client is named client_uuid."""
+        r = subprocess.run(["ceph", "--conf", os.environ["ELFS_CEPH_CONF"], "--format", "json",
+                            "tell", "mds.*", "session", "ls"], capture_output=True, text=True, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        return sorted(s["id"] for s in json.loads(r.stdout)
+                      if s.get("client_metadata", {}).get("uuid") == client_uuid)
+
+    def test_7_a_killed_node_reclaims_its_ceph_sessions_on_restart(self):
+        eventually(lambda: answers(self.ip_b, self.port), "B answers on its mount target")
+        r = self.write(self.ip_b, "held-by-b", b"b\n")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        with open(os.path.join(self.b.data_dir, "state", "ceph-node-id"), "rb") as f:
+            client = f"elfs-{f.read().hex()}/{self.fs}"
+        before = self.ceph_sessions(client)
+        self.assertEqual(len(before), 1, before)
+        self.b.proc.kill()  # no unmount: the MDS keeps B's session until it times out...
+        self.b.proc.wait()
+        self.b.proc = None
+        self.b.start()  # ...unless the restarted B reclaims it
+        eventually(lambda: answers(self.ip_b, self.port), "the restarted B answers on its mount target")
+        after = self.ceph_sessions(client)
+        self.assertEqual(len(after), 1, after)
+        self.assertNotEqual(after, before)
+        # A reads, removes and writes again the file B's dead client had
+        # written (nfs-cp does not overwrite): nothing waits for that client.
+        self.assertIsNotNone(self.read(self.ip_a, "held-by-b"))
+        conn = Connection(self.ip_a, self.port)
+        self.assertEqual(conn.remove("held-by-b"), 0)
+        conn.close()
+        r = self.write(self.ip_a, "held-by-b", b"a\n")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(self.read(self.ip_b, "held-by-b"), b"a\n")
 
 
 if __name__ == "__main__":
