@@ -111,6 +111,9 @@ Status ValidateConfig(const Config& config) {
     return {Errc::kInvalid, "store must be sqlite or rados"};
   if (config.store == "rados" && config.rados_pool.empty())
     return {Errc::kInvalid, "the rados store needs a pool"};
+  // Nodes sharing the API state must share the files too.
+  if (config.store == "rados" && config.backend != "ceph")
+    return {Errc::kInvalid, "store rados (cluster mode) needs backend ceph"};
   if (config.node_az.size() > 32 ||
       config.node_az.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-") != std::string::npos)
     return {Errc::kInvalid, "node_az must be a zone id such as use1-az1"};

@@ -52,6 +52,10 @@ Status RadosError(std::string_view what, int r) {
 // and ids); \x01 sorts a kind's keys before those of any longer kind.
 constexpr char kSeparator = '\x01';
 
+bool ValidKind(std::string_view kind) {
+  return !kind.empty() && kind.find_first_of(std::string_view("\0\x01", 2)) == std::string_view::npos;
+}
+
 std::string OmapKey(std::string_view kind, std::string_view id) {
   std::string k(kind);
   k.push_back(kSeparator);
@@ -160,6 +164,7 @@ class RadosStore final : public Store {
   }
 
   Result<std::optional<Record>> Get(std::string_view kind, std::string_view id) override {
+    if (!ValidKind(kind)) return Err(Errc::kInvalid, "store keys: bad kind");
     std::vector<Key> keys{{std::string(kind), std::string(id)}};
     std::map<std::string, std::pair<uint64_t, std::string>> found;
     uint64_t seq;
@@ -171,7 +176,7 @@ class RadosStore final : public Store {
   }
 
   Result<std::vector<Record>> List(std::string_view kind) override {
-    if (kind.find('\0') != std::string_view::npos) return Err(Errc::kInvalid, "NUL in a kind");
+    if (!ValidKind(kind)) return Err(Errc::kInvalid, "store keys: bad kind");
     std::string prefix = OmapKey(kind, "");
     auto entries = ListPrefix(prefix);
     if (!entries) return Err(entries.error());
@@ -184,8 +189,7 @@ class RadosStore final : public Store {
 
   Status Commit(const Transaction& txn) override {
     for (const auto& op : txn.ops()) {
-      if (op.key.kind.empty() || op.key.kind.find_first_of(std::string_view("\0\x01", 2)) != std::string::npos ||
-          op.key.id.find('\0') != std::string::npos)
+      if (!ValidKind(op.key.kind) || op.key.id.find('\0') != std::string::npos)
         return {Errc::kInvalid, "store keys: a kind is non-empty without NUL or \\x01, an id without NUL"};
     }
     std::vector<Key> changed;

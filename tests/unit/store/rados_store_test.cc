@@ -145,6 +145,11 @@ TEST_F(RadosNodes, RefusesKeysItCannotStore) {
   EXPECT_EQ(a->Commit(Transaction().Put(std::string("k\0j", 3), "x", "v")).code(), Errc::kInvalid);
   EXPECT_EQ(a->Commit(Transaction().Put("k", std::string("x\0y", 3), "v")).code(), Errc::kInvalid);
   EXPECT_EQ(a->Commit(Transaction().Put("", "x", "v")).code(), Errc::kInvalid);
+  // \x01 separates kind and id in the omap: a kind holding it could alias another's records.
+  ASSERT_TRUE(a->Commit(Transaction().Put("k", "j\x01x", "v")).ok());
+  EXPECT_EQ(a->Commit(Transaction().Put("k\x01j", "x", "v")).code(), Errc::kInvalid);
+  EXPECT_FALSE(a->Get("k\x01j", "x"));
+  EXPECT_FALSE(a->List("k\x01j"));
 }
 
 TEST_F(RadosNodes, UnreachableClusterIsAnError) {
