@@ -12,6 +12,7 @@
 #include "server/config.h"
 #include "server/control_plane.h"
 #include "server/daemon.h"
+#include "store/rados_store.h"
 #include "store/store.h"
 
 namespace {
@@ -77,6 +78,12 @@ int main(int argc, char** argv) {
   app.add_option("--ceph-conf", config.ceph_conf, "ceph.conf of the Ceph backend's cluster");
   app.add_option("--ceph-client-id", config.ceph_client_id, "cephx client id (default admin)");
   app.add_option("--ceph-fs", config.ceph_fs, "CephFS name (default: the cluster's default)");
+  app.add_option("--store", config.store,
+                 "sqlite (default, DATA_DIR/state) or rados (cluster mode: state shared in a RADOS "
+                 "pool of the --ceph-conf cluster)");
+  app.add_option("--rados-pool", config.rados_pool, "RADOS pool of the rados store (default elfs)");
+  app.add_option("--node-az", config.node_az,
+                 "cluster mode: serve only the mount targets of this zone id (e.g. use1-az1)");
   // `elfsd explain ...`: the layer-by-layer answer for one client, from the
   // state in the data directory (elfsd may be running), then exit.
   elfs::server::ControlPlane::ExplainRequest explain;
@@ -92,7 +99,11 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   if (*explain_cmd) {
     spdlog::set_level(spdlog::level::warn);
-    auto store = elfs::store::OpenSqliteStore(std::filesystem::path(config.data_dir) / "state" / "elfs.db");
+    auto store = config.store == "rados"
+                     ? elfs::store::OpenRadosStore({config.ceph_conf, config.ceph_client_id,
+                                                    config.rados_pool, "elfs-state", ""})
+                     : elfs::store::OpenSqliteStore(std::filesystem::path(config.data_dir) / "state" /
+                                                    "elfs.db");
     if (!store) {
       std::cerr << "elfsd explain: " << store.error().ToString() << "\n";
       return 1;

@@ -65,6 +65,12 @@ Status LoadConfigFile(const std::string& path, Config& config) {
         config.ceph_client_id = value.get<std::string>();
       } else if (key == "ceph_fs") {
         config.ceph_fs = value.get<std::string>();
+      } else if (key == "store") {
+        config.store = value.get<std::string>();
+      } else if (key == "rados_pool") {
+        config.rados_pool = value.get<std::string>();
+      } else if (key == "node_az") {
+        config.node_az = value.get<std::string>();
       } else if (key == "log_level") {
         config.log_level = value.get<std::string>();
       } else if (key == "api_listen") {
@@ -103,6 +109,16 @@ Status ValidateConfig(const Config& config) {
   if (config.data_dir.empty()) return {Errc::kInvalid, "data_dir is empty"};
   if (config.backend != "local" && config.backend != "memory" && config.backend != "ceph")
     return {Errc::kInvalid, "backend must be local, ceph or memory"};
+  if (config.store != "sqlite" && config.store != "rados")
+    return {Errc::kInvalid, "store must be sqlite or rados"};
+  if (config.store == "rados" && config.rados_pool.empty())
+    return {Errc::kInvalid, "the rados store needs a pool"};
+  // Nodes sharing the API state must share the files too.
+  if (config.store == "rados" && config.backend != "ceph")
+    return {Errc::kInvalid, "store rados (cluster mode) needs backend ceph"};
+  if (config.node_az.size() > 32 ||
+      config.node_az.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-") != std::string::npos)
+    return {Errc::kInvalid, "node_az must be a zone id such as use1-az1"};
   if (config.lease_seconds < 5 || config.lease_seconds > 3600)
     return {Errc::kInvalid, "lease_seconds must be 5..3600"};
   if (config.nfs_max_minor_version < 1 || config.nfs_max_minor_version > 2)

@@ -37,6 +37,14 @@ struct Config {
   std::string ceph_conf;
   std::string ceph_client_id = "admin";
   std::string ceph_fs;
+  // Where the service's state lives: "sqlite" (DATA_DIR/state, one node) or
+  // "rados" (cluster mode: an object in rados_pool of the ceph_conf cluster,
+  // shared by every node; docs/ceph.md).
+  std::string store = "sqlite";
+  std::string rados_pool = "elfs";
+  // Cluster mode: the availability zone id (e.g. "use1-az1") whose mount
+  // targets this node listens on; empty: every mount target.
+  std::string node_az;
 
   // The management API (EFS, IAM, STS, EC2). Empty: no API.
   std::string api_listen = "127.0.0.1:8049";

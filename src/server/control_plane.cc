@@ -29,6 +29,7 @@
 #include "net/mount_target_guard.h"
 #include "server/data_plane.h"
 #include "server/client_policy_source.h"
+#include "server/zoned_data_plane.h"
 
 namespace elfs::server {
 
@@ -83,7 +84,9 @@ Status WriteCredentialsFile(const fs::path& path, const api::iam::RootCredential
 struct ControlPlane::Impl {
   Config config;
   store::Store* store = nullptr;
-  api::DataPlane* data_plane = nullptr;
+  api::DataPlane* data_plane = nullptr;  // the zoned one in cluster mode with --node-az
+  api::DataPlane* node_data_plane = nullptr;  // this node's own
+  std::unique_ptr<ZonedDataPlane> zoned;
   std::string account_id;
   fs::path credentials_file;
   bool created_credentials = false;
@@ -171,7 +174,7 @@ Result<std::unique_ptr<ControlPlane>> ControlPlane::Create(const Config& config,
   auto impl = std::make_unique<Impl>();
   impl->config = config;
   impl->store = &store;
-  impl->data_plane = &data_plane;
+  impl->data_plane = impl->node_data_plane = &data_plane;
   const fs::path data(config.data_dir);
 
   auto account = LoadOrCreateAccountId(store, config.account_id);
@@ -203,6 +206,10 @@ Result<std::unique_ptr<ControlPlane>> ControlPlane::Create(const Config& config,
   ELFS_RETURN_IF_ERROR_R(api::ec2::ValidateOptions(eo));
   impl->ec2 = std::make_unique<api::ec2::Ec2Service>(store, random, eo);
 
+  if (!config.node_az.empty()) {
+    impl->zoned = std::make_unique<ZonedDataPlane>(data_plane, config.node_az, store, *impl->ec2);
+    impl->data_plane = impl->zoned.get();
+  }
   Impl* raw = impl.get();
   api::efs::EfsConfig ec;
   ec.account_id = impl->account_id;
@@ -216,7 +223,7 @@ Result<std::unique_ptr<ControlPlane>> ControlPlane::Create(const Config& config,
                                   std::string_view json) {
     return raw->PolicyLockout(ctx, fs_arn, json);
   };
-  impl->efs = std::make_unique<api::efs::EfsService>(store, *impl->ec2, data_plane, random, ec);
+  impl->efs = std::make_unique<api::efs::EfsService>(store, *impl->ec2, *impl->data_plane, random, ec);
 
   impl->authorizer = std::make_unique<api::PolicyAuthorizer>(
       *impl->iam,
@@ -234,7 +241,15 @@ Result<std::unique_ptr<ControlPlane>> ControlPlane::Create(const Config& config,
       [raw](const authz::ClientDecision& d) { raw->AuditClientDecision(d); });
   // Every change of IAM data or of a file system policy invalidates cached
   // decisions (SPEC §1.3); EC2 and other EFS objects do not feed decisions.
+  // In cluster mode, a mount target made through any node reaches the node
+  // of its zone this way.
   store.Watch([raw](const std::vector<store::Key>& changed) {
+    for (const auto& k : changed) {
+      if (raw->zoned && k.kind == "efs/mount-target") {
+        raw->zoned->MountTargetsChanged();
+        break;
+      }
+    }
     for (const auto& k : changed) {
       if (k.kind.rfind("iam/", 0) == 0 || k.kind.rfind("efs/", 0) == 0) {
         raw->authorizer->Invalidate();
@@ -258,7 +273,7 @@ Result<std::unique_ptr<ControlPlane>> ControlPlane::Create(const Config& config,
 Status ControlPlane::Start() {
   // TLS on mount targets: elfs's CA, the server's region, and access keys
   // from the IAM directory (inactive keys are unknown to the Connect check).
-  if (auto* dp = dynamic_cast<NfsDataPlane*>(impl_->data_plane)) {
+  if (auto* dp = dynamic_cast<NfsDataPlane*>(impl_->node_data_plane)) {
     const fs::path data(impl_->config.data_dir);
     auto ca = net::CertificateAuthority::LoadOrCreate(data / "secrets", data);
     if (!ca) return ca.error();
@@ -278,6 +293,18 @@ Status ControlPlane::Start() {
   }
   auto targets = impl_->efs->ListMountTargets();
   if (!targets) return targets.error();
+  if (impl_->zoned) {
+    api::efs::EfsService* efs = impl_->efs.get();
+    impl_->zoned->Start([efs]() -> Result<std::vector<ZonedDataPlane::Target>> {
+      auto mts = efs->ListMountTargets();
+      if (!mts) return Err(mts.error());
+      std::vector<ZonedDataPlane::Target> out;
+      for (const auto& mt : *mts)
+        out.push_back({mt.mount_target_id, mt.file_system_id, mt.ip_address, mt.availability_zone_id});
+      return out;
+    });
+    targets->clear();
+  }
   for (const auto& mt : *targets) {
     Status s = impl_->data_plane->OpenMountTarget(mt.mount_target_id, mt.file_system_id, mt.ip_address);
     if (!s.ok()) spdlog::error("mount target {}: {}", mt.mount_target_id, s.ToString());
@@ -323,6 +350,7 @@ Status ControlPlane::Start() {
 
 void ControlPlane::Stop() {
   if (impl_ && impl_->http) impl_->http->Stop();
+  if (impl_ && impl_->zoned) impl_->zoned->Stop();
 }
 
 Result<std::string> ControlPlane::EnsureDefaultFileSystem(const std::string& adopt_id) {

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <shared_mutex>
 
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
@@ -22,6 +23,7 @@
 #include "rpc/server.h"
 #include "server/control_plane.h"
 #include "server/data_plane.h"
+#include "store/rados_store.h"
 #include "store/store.h"
 
 namespace elfs::server {
@@ -38,6 +40,38 @@ Status MakeDir(const fs::path& p, mode_t mode) {
     return {Errc::kNotDir, p.string() + " is not a directory"};
   return {};
 }
+
+// The shared store of cluster mode as the services see it. Watchers of a
+// RADOS store also run for other nodes' commits, on a librados thread, at
+// any time until the store is gone; Close() stops calling them so that the
+// services may be destroyed before the store.
+class GatedStore final : public store::Store {
+ public:
+  explicit GatedStore(std::unique_ptr<store::Store> inner) : inner_(std::move(inner)) {}
+  Result<std::optional<store::Record>> Get(std::string_view kind, std::string_view id) override {
+    return inner_->Get(kind, id);
+  }
+  Result<std::vector<store::Record>> List(std::string_view kind) override { return inner_->List(kind); }
+  Status Commit(const store::Transaction& txn) override { return inner_->Commit(txn); }
+  void Watch(Watcher watcher) override {
+    inner_->Watch([gate = gate_, w = std::move(watcher)](const std::vector<store::Key>& changed) {
+      std::shared_lock lock(gate->mu);
+      if (gate->open) w(changed);
+    });
+  }
+  void Close() {
+    std::unique_lock lock(gate_->mu);
+    gate_->open = false;
+  }
+
+ private:
+  struct Gate {
+    std::shared_mutex mu;
+    bool open = true;
+  };
+  std::unique_ptr<store::Store> inner_;
+  std::shared_ptr<Gate> gate_ = std::make_shared<Gate>();
+};
 
 }  // namespace
 
@@ -71,8 +105,15 @@ Result<std::vector<uint8_t>> LoadOrCreateSecret(const std::string& dir, const st
 }
 
 struct Daemon::Impl {
+  ~Impl() {
+    if (shared) shared->Close();
+  }
   Config config;
   std::unique_ptr<store::Store> store;  // outlives everything that uses it
+  // Cluster mode: API, IAM and network state on RADOS, shared by the nodes;
+  // `store` keeps what is this node's own (NFSv4 client records, boot epoch).
+  std::unique_ptr<GatedStore> shared;
+  store::Store& service_store() { return shared ? *shared : *store; }
   std::unique_ptr<nfs4::Nfs4Server> nfs;
   std::unique_ptr<rpc::RpcServer> rpc;
   std::unique_ptr<NfsDataPlane> data_plane;
@@ -99,6 +140,17 @@ Result<std::unique_ptr<Daemon>> Daemon::Create(const Config& given) {
   auto store = store::OpenSqliteStore(data / "state" / "elfs.db");
   if (!store) return Err(store.error());
   impl->store = std::move(*store);
+  if (config.store == "rados") {
+    store::RadosStoreOptions ro;
+    ro.conf_path = config.ceph_conf;
+    ro.client_id = config.ceph_client_id;
+    ro.pool = config.rados_pool;
+    auto rados = store::OpenRadosStore(ro);
+    if (!rados) return Err(rados.error());
+    impl->shared = std::make_unique<GatedStore>(std::move(*rados));
+    spdlog::info("cluster mode: service state in RADOS pool {}, mount targets of zone {}",
+                 config.rados_pool, config.node_az.empty() ? "(all)" : config.node_az);
+  }
   nfs4::Nfs4Options options;
   options.store = impl->store.get();
   options.state.lease_time = std::chrono::seconds(config.lease_seconds);
@@ -115,9 +167,17 @@ Result<std::unique_ptr<Daemon>> Daemon::Create(const Config& given) {
   dp.ceph.conf_path = config.ceph_conf;
   dp.ceph.client_id = config.ceph_client_id;
   dp.ceph.fs_name = config.ceph_fs;
+  if (config.backend == "ceph") {
+    // This node's name for its Ceph clients, kept across restarts, so that a
+    // restart after a crash reclaims the dead clients' sessions at once.
+    auto id = LoadOrCreateSecret((data / "state").string(), "ceph-node-id", 8);
+    if (!id) return Err(id.error());
+    dp.ceph.reclaim_uuid = "elfs-";
+    for (uint8_t b : *id) dp.ceph.reclaim_uuid += fmt::format("{:02x}", b);
+  }
   impl->data_plane = std::make_unique<NfsDataPlane>(std::move(dp), *impl->nfs, *impl->rpc,
-                                                    *impl->store);
-  auto control = ControlPlane::Create(config, *impl->store, *impl->data_plane);
+                                                    impl->service_store());
+  auto control = ControlPlane::Create(config, impl->service_store(), *impl->data_plane);
   if (!control) return Err(control.error());
   impl->control = std::move(*control);
   impl->data_plane->SetAuditLog(&impl->control->audit_log());

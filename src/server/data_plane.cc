@@ -5,6 +5,7 @@
 
 #include <condition_variable>
 #include <fstream>
+#include <utility>
 
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
@@ -221,12 +222,15 @@ Status NfsDataPlane::SaveExportNumbers() {
 namespace {
 
 // The directory /<fs-id> of the CephFS, made (0755, root) on first use.
+// A node's Ceph client of a file system is named <node's reclaim id>/<fs-id>.
 Result<std::unique_ptr<backend::CephFileSystem>> OpenCeph(backend::CephFileSystemOptions options,
                                                           std::string_view fs_id) {
   options.root_path = "/" + std::string(fs_id);
+  if (!options.reclaim_uuid.empty()) options.reclaim_uuid += "/" + std::string(fs_id);
   auto fs = backend::CephFileSystem::Open(options);
   if (fs || fs.error().code() != Errc::kNotFound) return fs;
   options.root_path = "/";
+  std::string reclaim = std::exchange(options.reclaim_uuid, "");  // the top is unmounted at once
   auto top = backend::CephFileSystem::Open(options);
   if (!top) return top;
   vfs::CreateRequest dir;
@@ -236,6 +240,7 @@ Result<std::unique_ptr<backend::CephFileSystem>> OpenCeph(backend::CephFileSyste
   if (!made && made.error().code() != Errc::kExists) return Err(made.error());
   top->reset();
   options.root_path = "/" + std::string(fs_id);
+  options.reclaim_uuid = reclaim;
   return backend::CephFileSystem::Open(options);
 }
 

@@ -281,6 +281,16 @@ Result<std::unique_ptr<CephFileSystem>> CephFileSystem::Open(const Options& opti
     rc = ceph_select_filesystem(cm, options.fs_name.c_str());
     if (rc < 0) return fail(rc, "select file system " + options.fs_name);
   }
+  if (!options.reclaim_uuid.empty()) {
+    // Reclaiming needs the client initialised but not mounted; ENOENT: no
+    // earlier session of that name (a first start, or it timed out).
+    rc = ceph_init(cm);
+    if (rc < 0) return fail(rc, "init");
+    rc = ceph_start_reclaim(cm, options.reclaim_uuid.c_str(), CEPH_RECLAIM_RESET);
+    if (rc < 0 && rc != -ENOENT) return fail(rc, "reclaim the session of " + options.reclaim_uuid);
+    ceph_finish_reclaim(cm);
+    ceph_set_uuid(cm, options.reclaim_uuid.c_str());
+  }
   rc = ceph_mount(cm, options.root_path.empty() ? "/" : options.root_path.c_str());
   if (rc < 0) return fail(rc, "mount " + options.root_path);
 

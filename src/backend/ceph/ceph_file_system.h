@@ -72,6 +72,13 @@ struct CephFileSystemOptions {
   size_t max_open_files = 256;
   // Further settings passed to ceph_conf_set before mounting.
   std::vector<std::pair<std::string, std::string>> conf;
+  // A name of this client that stays the same across restarts (the node
+  // and the export), unique in the cluster; empty: none. When set, Open
+  // first resets the MDS session of an earlier client with that name (this
+  // node before a crash), so that its capabilities and locks are released
+  // at once instead of when its session times out, then mounts under the
+  // name (libcephfs session reclaim, as NFS-Ganesha's FSAL_CEPH does).
+  std::string reclaim_uuid;
 };
 
 class CephFileSystem final : public vfs::FileSystem {
