@@ -393,6 +393,16 @@ size_t StateManager::client_count() {
   return clients_.size();
 }
 
+size_t StateManager::open_count() {
+  std::lock_guard lock(mu_);
+  return opens_.size();
+}
+
+size_t StateManager::lock_state_count() {
+  std::lock_guard lock(mu_);
+  return locks_.size();
+}
+
 // ---- NFSv4.0 ----
 
 NfsResult<StateManager::SetClientIdResult> StateManager::SetClientId(

@@ -318,6 +318,9 @@ class StateManager {
   // Drops clients whose lease ran out (lazy: called on client creation).
   void ExpireLeases();
   size_t client_count();
+  // Open and lock stateids held by all clients (tests: nothing leaks).
+  size_t open_count();
+  size_t lock_state_count();
 
  private:
   struct OpenState;
