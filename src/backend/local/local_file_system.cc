@@ -69,6 +69,17 @@ uint32_t Fnv32(std::span<const uint8_t> bytes) {
   return x;
 }
 
+// True if the kernel handle is a FILEID_INO32_GEN one (<linux/exportfs.h>:
+// 32-bit inode number, then generation; ext4's and others') of inode ino.
+// Other layouts are not understood here, so never proven.
+bool HandleNamesInode(KernelHandle& kh, uint64_t ino) {
+  constexpr int kFileIdIno32Gen = 1;
+  if (kh.fh()->handle_type != kFileIdIno32Gen || kh.fh()->handle_bytes < 8) return false;
+  uint32_t v;
+  std::memcpy(&v, kh.fh()->f_handle, sizeof v);  // host byte order, as the kernel wrote it
+  return ino <= UINT32_MAX && v == static_cast<uint32_t>(ino);
+}
+
 // Unpacks our handle into a kernel one; kBadHandle if malformed.
 Status Decode(const vfs::Handle& h, uint32_t export_tag, KernelHandle* out) {
   auto b = h.bytes();
@@ -892,7 +903,10 @@ Result<vfs::Entry> LocalFileSystem::EntryAt(int dfd, const char* name, ino_t lis
       statx(dfd, name, AT_SYMLINK_NOFOLLOW, kStatxMask, &sx) == 0 && sx.stx_ino == listed_ino) {
     auto h = MakeHandle(export_tag_, kh);
     if (!h) return Err(h.error());
-    if (sx.stx_mask & STATX_BTIME) listed_->Put(sx.stx_ino, sx.stx_btime, *h);
+    // Cached only if the handle provably names the inode that statx saw:
+    // the name could have been replaced and put back between the two calls.
+    if ((sx.stx_mask & STATX_BTIME) && HandleNamesInode(kh, sx.stx_ino))
+      listed_->Put(sx.stx_ino, sx.stx_btime, *h);
     return vfs::Entry{*h, AttrOf(StatOf(sx))};
   }
   struct stat st;

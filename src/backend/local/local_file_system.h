@@ -48,7 +48,8 @@
 // unless the old file was deleted and the new one made outside elfs within
 // one tick of the file system's clock and the old handle was cached; the
 // client then gets a handle that is refused as stale (ESTALE, never another
-// file's). File systems without birth times are not cached.
+// file's). Cached are only handles whose layout shows the inode number
+// (FILEID_INO32_GEN, as on ext4) on file systems with birth times.
 //
 // Attributes: fileid = st_ino; space_used = st_blocks * 512; change = ctime in
 // nanoseconds (ctime_sec * 1e9 + ctime_nsec): the kernel's i_version is not
