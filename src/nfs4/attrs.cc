@@ -1,5 +1,6 @@
 #include "nfs4/attrs.h"
 
+#include <bit>
 #include <charconv>
 #include <string>
 
@@ -21,6 +22,19 @@ Bitmap MakeBitmap(std::initializer_list<uint32_t> bits) {
 void EncodeTime(xdr::XdrEncoder& e, const Timespec& t) {
   e.I64(t.sec);
   e.U32(t.nsec);
+}
+
+constexpr uint32_t kNoBit = 32 * Bitmap::kWords;
+
+// The lowest bit set in `bits` at or above `from`, or kNoBit: the encoder
+// visits only the requested attributes (READDIR encodes them per entry).
+uint32_t NextBit(const Bitmap& bits, uint32_t from) {
+  for (uint32_t w = from / 32; w < Bitmap::kWords; ++w) {
+    uint32_t word = bits.word(w);
+    if (w == from / 32) word &= ~0u << (from % 32);
+    if (word != 0) return 32 * w + static_cast<uint32_t>(std::countr_zero(word));
+  }
+  return kNoBit;
 }
 
 bool ParseId(std::string_view s, uint32_t& out) {
@@ -119,8 +133,7 @@ void EncodeAttrValues(xdr::XdrEncoder& e, const Bitmap& bits, const AttrSource& 
     e.String({num, static_cast<size_t>(p - num)});
   };
   // Values in ascending attribute order (RFC 8881 section 3.3.9 fattr4).
-  for (uint32_t bit = 0; bit < 32 * Bitmap::kWords; ++bit) {
-    if (!bits.Has(bit)) continue;
+  for (uint32_t bit = NextBit(bits, 0); bit < kNoBit; bit = NextBit(bits, bit + 1)) {
     switch (bit) {
       case FATTR4_SUPPORTED_ATTRS: SupportedAttrs(src.minorversion).Encode(e); break;
       case FATTR4_TYPE: e.U32(ToFtype(a.type)); break;

@@ -48,7 +48,7 @@ void WorkerPool::ReapExited() {
 }
 
 bool WorkerPool::Submit(WorkItem* item) {
-  std::lock_guard lock(mu_);
+  std::unique_lock lock(mu_);
   if (stopping_) return false;
   item->next_ = nullptr;
   if (tail_ != nullptr) {
@@ -66,7 +66,12 @@ bool WorkerPool::Submit(WorkItem* item) {
     ReapExited();
     Spawn();
   }
-  if (idle_ > 0) cv_.notify_one();
+  const bool wake = idle_ > 0;
+  lock.unlock();
+  // Notified after the lock is released: a worker woken under it would
+  // block on mu_ at once (one more sleep and wake per call). Waiters check
+  // the queue under mu_, so no item is missed.
+  if (wake) cv_.notify_one();
   return true;
 }
 

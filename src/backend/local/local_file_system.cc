@@ -9,10 +9,13 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
+#include <bit>
 #include <cerrno>
 #include <climits>
 #include <list>
 #include <mutex>
+#include <optional>
 #include <system_error>
 #include <unordered_map>
 #include <vector>
@@ -66,6 +69,17 @@ uint32_t Fnv32(std::span<const uint8_t> bytes) {
   return x;
 }
 
+// True if the kernel handle is a FILEID_INO32_GEN one (<linux/exportfs.h>:
+// 32-bit inode number, then generation; ext4's and others') of inode ino.
+// Other layouts are not understood here, so never proven.
+bool HandleNamesInode(KernelHandle& kh, uint64_t ino) {
+  constexpr int kFileIdIno32Gen = 1;
+  if (kh.fh()->handle_type != kFileIdIno32Gen || kh.fh()->handle_bytes < 8) return false;
+  uint32_t v;
+  std::memcpy(&v, kh.fh()->f_handle, sizeof v);  // host byte order, as the kernel wrote it
+  return ino <= UINT32_MAX && v == static_cast<uint32_t>(ino);
+}
+
 // Unpacks our handle into a kernel one; kBadHandle if malformed.
 Status Decode(const vfs::Handle& h, uint32_t export_tag, KernelHandle* out) {
   auto b = h.bytes();
@@ -115,6 +129,30 @@ vfs::Attr AttrOf(const struct stat& st) {
   a.change = static_cast<uint64_t>(st.st_ctim.tv_sec) * 1'000'000'000u +
              static_cast<uint64_t>(st.st_ctim.tv_nsec);
   return a;
+}
+
+// The fields AttrOf reads, from a statx result.
+struct stat StatOf(const struct statx& x) {
+  struct stat st = {};
+  st.st_dev = makedev(x.stx_dev_major, x.stx_dev_minor);
+  st.st_ino = x.stx_ino;
+  st.st_mode = x.stx_mode;
+  st.st_nlink = x.stx_nlink;
+  st.st_uid = x.stx_uid;
+  st.st_gid = x.stx_gid;
+  st.st_rdev = makedev(x.stx_rdev_major, x.stx_rdev_minor);
+  st.st_size = static_cast<off_t>(x.stx_size);
+  st.st_blocks = static_cast<blkcnt_t>(x.stx_blocks);
+  st.st_atim = {x.stx_atime.tv_sec, x.stx_atime.tv_nsec};
+  st.st_mtim = {x.stx_mtime.tv_sec, x.stx_mtime.tv_nsec};
+  st.st_ctim = {x.stx_ctime.tv_sec, x.stx_ctime.tv_nsec};
+  return st;
+}
+
+constexpr unsigned kStatxMask = STATX_BASIC_STATS | STATX_BTIME;
+
+bool SameTime(const struct timespec& a, const struct timespec& b) {
+  return a.tv_sec == b.tv_sec && a.tv_nsec == b.tv_nsec;
 }
 
 bool SameFile(const struct stat& a, const struct stat& b) {
@@ -225,6 +263,141 @@ class LocalFileSystem::NodeCache {
       map_;
 };
 
+// The directory fd of a listing that stopped before its end, positioned
+// after the entries in buf[pos, end) that it read but did not hand out.
+struct LocalFileSystem::DirStream {
+  explicit DirStream(int fd) : fd(fd), buf(kBufferSize) {}
+  ~DirStream() { close(fd); }
+  DirStream(const DirStream&) = delete;
+  DirStream& operator=(const DirStream&) = delete;
+
+  static constexpr size_t kBufferSize = 32 * 1024;
+  const int fd;  // O_RDONLY|O_DIRECTORY, used by one call at a time
+  vfs::Handle dir;
+  uint64_t resume = 0;  // the cookie a ReadDir continuing here brings
+  struct timespec dir_mtime = {}, dir_ctime = {};  // of dir when the listing stopped
+  std::vector<char> buf;
+  size_t pos = 0, end = 0;
+};
+
+// The kept DirStreams, most recently stopped first. A stream is taken out
+// while a call uses it, so two calls never share one.
+class LocalFileSystem::DirStreamCache {
+ public:
+  std::unique_ptr<DirStream> Take(const vfs::Handle& dir, uint64_t cookie) {
+    std::lock_guard lock(mu_);
+    for (auto it = streams_.begin(); it != streams_.end(); ++it) {
+      if ((*it)->resume == cookie && (*it)->dir == dir) {
+        auto s = std::move(*it);
+        streams_.erase(it);
+        return s;
+      }
+    }
+    return nullptr;
+  }
+
+  void Put(std::unique_ptr<DirStream> s) {
+    std::unique_ptr<DirStream> dropped;  // closed after the lock is released
+    std::lock_guard lock(mu_);
+    streams_.insert(streams_.begin(), std::move(s));
+    if (streams_.size() > kMaxDirStreams) {
+      dropped = std::move(streams_.back());
+      streams_.pop_back();
+    }
+  }
+
+ private:
+  std::mutex mu_;
+  std::vector<std::unique_ptr<DirStream>> streams_;
+};
+
+// Handles of listed entries by inode number, each with the birth time of
+// the inode it belongs to, so that ReadDir can skip name_to_handle_at for an
+// entry listed before. An inode number reused by a new file is told apart by
+// the birth time (and by Adopt, which sees the true handle of every object
+// elfs creates or looks up). Sharded to keep the lock per entry uncontended;
+// each shard is an open-addressing table (one cache miss per lookup, where
+// a node-based map takes two or three: the lookup was 8% of elfsd's CPU in
+// a READDIR run), allocated when first used and emptied when full.
+class LocalFileSystem::ListedHandles {
+ public:
+  explicit ListedHandles(size_t capacity)
+      : per_shard_(std::max<size_t>(capacity / kShards, 1)),
+        slots_(std::bit_ceil(2 * per_shard_)) {}
+
+  std::optional<vfs::Handle> Find(uint64_t ino, const struct statx_timestamp& btime) {
+    Shard& sh = shards_[ino % kShards];
+    std::lock_guard lock(sh.mu);
+    const Slot* slot = sh.slots.empty() ? nullptr : Probe(sh, ino);
+    if (!slot || !slot->used || slot->sec != btime.tv_sec || slot->nsec != btime.tv_nsec)
+      return std::nullopt;
+    return vfs::Handle({slot->bytes.data(), slot->size});
+  }
+
+  void Put(uint64_t ino, const struct statx_timestamp& btime, const vfs::Handle& h) {
+    if (h.size() > Slot::kMaxBytes) return;
+    Shard& sh = shards_[ino % kShards];
+    std::lock_guard lock(sh.mu);
+    if (sh.slots.empty()) sh.slots.resize(slots_);
+    if (sh.count >= per_shard_) {
+      std::fill(sh.slots.begin(), sh.slots.end(), Slot{});
+      sh.count = 0;
+    }
+    Slot* slot = Probe(sh, ino);
+    if (!slot->used) ++sh.count;
+    slot->used = true;
+    slot->ino = ino;
+    slot->sec = btime.tv_sec;
+    slot->nsec = btime.tv_nsec;
+    slot->size = static_cast<uint8_t>(h.size());
+    std::memcpy(slot->bytes.data(), h.bytes().data(), h.size());
+  }
+
+  // Forgets `ino` unless its handle is `h` (the handle it has now).
+  void Check(uint64_t ino, const vfs::Handle& h) {
+    Shard& sh = shards_[ino % kShards];
+    std::lock_guard lock(sh.mu);
+    if (sh.slots.empty()) return;
+    Slot* slot = Probe(sh, ino);
+    // Stays in place (no holes in a probe chain) with a birth time that
+    // nothing has; Put overwrites it.
+    if (slot->used && !(vfs::Handle({slot->bytes.data(), slot->size}) == h))
+      slot->sec = kNoTime;
+  }
+
+ private:
+  static constexpr int64_t kNoTime = INT64_MIN;
+  struct Slot {
+    static constexpr size_t kMaxBytes = 24;  // ext4's are 14 (6 ours + 8 kernel)
+    uint64_t ino = 0;
+    int64_t sec = kNoTime;
+    uint32_t nsec = 0;
+    bool used = false;
+    uint8_t size = 0;
+    std::array<uint8_t, kMaxBytes> bytes{};
+  };
+  struct Shard {
+    std::mutex mu;
+    std::vector<Slot> slots;  // empty until first used
+    size_t count = 0;         // used slots, at most per_shard_ (half of them)
+  };
+  static constexpr size_t kShards = 16;
+
+  // The slot holding ino, or the empty one where it would go. The table is
+  // never more than half full, so an empty slot is always found.
+  static Slot* Probe(Shard& sh, uint64_t ino) {
+    const size_t mask = sh.slots.size() - 1;
+    const int bits = std::countr_zero(sh.slots.size());  // >= 1
+    size_t i = static_cast<size_t>((ino * 0x9e3779b97f4a7c15ull) >> (64 - bits));
+    while (sh.slots[i].used && sh.slots[i].ino != ino) i = (i + 1) & mask;
+    return &sh.slots[i];
+  }
+
+  const size_t per_shard_;
+  const size_t slots_;  // per shard, a power of two >= 2 * per_shard_
+  std::array<Shard, kShards> shards_;
+};
+
 // ---- construction ----
 
 Result<std::unique_ptr<LocalFileSystem>> LocalFileSystem::Open(const std::string& root_dir,
@@ -257,9 +430,12 @@ LocalFileSystem::LocalFileSystem(int root_fd, const struct stat& root_st, uint32
       root_dev_(root_st.st_dev),
       root_ino_(root_st.st_ino),
       export_tag_(export_tag),
-      cache_(std::make_unique<NodeCache>(options.max_cached_handles)) {}
+      cache_(std::make_unique<NodeCache>(options.max_cached_handles)),
+      streams_(std::make_unique<DirStreamCache>()),
+      listed_(std::make_unique<ListedHandles>(options.max_listed_handles)) {}
 
 LocalFileSystem::~LocalFileSystem() {
+  streams_.reset();
   cache_.reset();
   if (root_node_) {
     root_node_.reset();  // closes root_fd_
@@ -369,6 +545,7 @@ Result<vfs::Entry> LocalFileSystem::Adopt(int fd, bool open_for_io) {
   if (st.st_dev != root_dev_) return Err(Errc::kCrossDevice, "a mount point inside the export");
   auto h = HandleOfFd(fd);
   if (!h) return Err(h.error());
+  listed_->Check(st.st_ino, *h);  // the inode number may be a reused one
   if (*h != root_handle_) {
     auto node = std::make_shared<Node>(*h, guard.release(), TypeOf(st.st_mode));
     if (open_for_io && S_ISREG(st.st_mode)) {
@@ -732,19 +909,29 @@ Status LocalFileSystem::Link(const vfs::Handle& fh, const vfs::Handle& dh, std::
 }
 
 Result<vfs::Entry> LocalFileSystem::EntryAt(int dfd, const char* name, ino_t listed_ino) const {
-  // Two calls on the name, no open (READDIR asks this of every entry). The
-  // handle and the attributes must be of one object: if the name was
+  // The handle and the attributes must be of one object: if the name was
   // replaced between the listing and here, the inode numbers disagree and
   // the entry is read again through an O_PATH descriptor.
+  struct statx sx;
+  // Listed before: one call (statx by name), the handle from the cache.
+  if (statx(dfd, name, AT_SYMLINK_NOFOLLOW, kStatxMask, &sx) == 0 && sx.stx_ino == listed_ino &&
+      (sx.stx_mask & STATX_BTIME)) {
+    if (auto h = listed_->Find(sx.stx_ino, sx.stx_btime)) return vfs::Entry{*h, AttrOf(StatOf(sx))};
+  }
+  // Else two calls on the name, no open.
   KernelHandle kh;
   int mount_id;
-  struct stat st;
   if (name_to_handle_at(dfd, name, kh.fh(), &mount_id, 0) == 0 &&
-      fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && st.st_ino == listed_ino) {
+      statx(dfd, name, AT_SYMLINK_NOFOLLOW, kStatxMask, &sx) == 0 && sx.stx_ino == listed_ino) {
     auto h = MakeHandle(export_tag_, kh);
     if (!h) return Err(h.error());
-    return vfs::Entry{*h, AttrOf(st)};
+    // Cached only if the handle provably names the inode that statx saw:
+    // the name could have been replaced and put back between the two calls.
+    if ((sx.stx_mask & STATX_BTIME) && HandleNamesInode(kh, sx.stx_ino))
+      listed_->Put(sx.stx_ino, sx.stx_btime, *h);
+    return vfs::Entry{*h, AttrOf(StatOf(sx))};
   }
+  struct stat st;
   int fd = openat(dfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0) return ErrnoErr("readdir open");
   FdGuard child(fd);
@@ -758,38 +945,71 @@ Result<bool> LocalFileSystem::ReadDir(const vfs::Handle& dh, uint64_t cookie, bo
                                       const DirSink& sink) {
   auto dir = ResolveDir(dh);
   if (!dir) return Err(dir.error());
-  // A fresh fd per call: the position of a shared one would race.
-  int dfd = openat(dir->node->fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd < 0) return ErrnoErr("opendir");
-  FdGuard guard(dfd);
-  if (cookie != 0) {
-    if (cookie > static_cast<uint64_t>(kMaxOffset)) return Err(Errc::kInvalid, "bad cookie");
-    if (lseek(dfd, static_cast<off_t>(cookie), SEEK_SET) < 0) return ErrnoErr("seekdir");
+  std::unique_ptr<DirStream> s;
+  if (cookie != 0) s = streams_->Take(dh, cookie);
+  // A kept stream continues only a listing of the unchanged directory; after
+  // a change the listing resumes on a fresh fd, exactly as without the cache.
+  if (s && !(SameTime(s->dir_mtime, dir->st.st_mtim) && SameTime(s->dir_ctime, dir->st.st_ctim)))
+    s.reset();
+  if (!s) {
+    // A fresh fd per listing: the position of a shared one would race.
+    int dfd = openat(dir->node->fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0) return ErrnoErr("opendir");
+    s = std::make_unique<DirStream>(dfd);
+    s->dir = dh;
+    if (cookie != 0) {
+      if (cookie > static_cast<uint64_t>(kMaxOffset)) return Err(Errc::kInvalid, "bad cookie");
+      if (lseek(dfd, static_cast<off_t>(cookie), SEEK_SET) < 0) return ErrnoErr("seekdir");
+    }
   }
-  std::vector<char> buf(32 * 1024);
+  // The resume point of the entries handed out so far: where the next call
+  // of this listing will ask to continue.
+  uint64_t resume = cookie;
   for (;;) {
-    ssize_t n = getdents64(dfd, buf.data(), buf.size());
-    if (n < 0) return ErrnoErr("getdents64");
-    if (n == 0) return true;
-    for (ssize_t pos = 0; pos < n;) {
-      const auto* d = reinterpret_cast<const struct dirent64*>(buf.data() + pos);
-      pos += d->d_reclen;
+    if (s->pos == s->end) {
+      ssize_t n = getdents64(s->fd, s->buf.data(), s->buf.size());
+      if (n < 0) return ErrnoErr("getdents64");
+      if (n == 0) return true;
+      s->pos = 0;
+      s->end = static_cast<size_t>(n);
+    }
+    while (s->pos < s->end) {
+      const auto* d = reinterpret_cast<const struct dirent64*>(s->buf.data() + s->pos);
       std::string_view name(d->d_name);
-      if (name == "." || name == "..") continue;
+      if (name == "." || name == "..") {
+        s->pos += d->d_reclen;
+        continue;
+      }
       // d_off is where the next entry starts: the resume point after this one.
       if (d->d_off <= 0) return Err(Errc::kIo, "file system gave a directory offset of 0");
       vfs::DirEntry de{name, static_cast<uint64_t>(d->d_off), d->d_ino, nullptr};
       vfs::Entry entry;
       if (with_attrs) {
-        auto e = EntryAt(dfd, d->d_name, d->d_ino);
+        auto e = EntryAt(s->fd, d->d_name, d->d_ino);
         if (!e) {
-          if (e.error().code() == Errc::kNotFound) continue;  // removed since listed
+          if (e.error().code() == Errc::kNotFound) {  // removed since listed
+            s->pos += d->d_reclen;
+            continue;
+          }
           return Err(e.error());
         }
         entry = std::move(*e);
         de.entry = &entry;
       }
-      if (!sink(de)) return false;
+      if (!sink(de)) {
+        // This entry was not taken: keep it first for the call that resumes
+        // at `resume`. Entries skipped before it were gone or "."/"..", which
+        // a fresh fd would skip as well.
+        if (resume != 0) {
+          s->resume = resume;
+          s->dir_mtime = dir->st.st_mtim;  // as of the start of this call
+          s->dir_ctime = dir->st.st_ctim;
+          streams_->Put(std::move(s));
+        }
+        return false;
+      }
+      s->pos += d->d_reclen;
+      resume = de.cookie;
     }
   }
 }

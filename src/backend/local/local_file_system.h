@@ -38,8 +38,18 @@
 // Create makes the object, then fchownat(req.uid, req.gid) and chmod to
 // exactly req.mode: the umask, a set-group-ID parent directory and default
 // ACLs do not decide owner or mode (the caller does, as in MemoryFileSystem).
-// Entries of ReadDir with attributes are opened O_PATH once, then fstat and
-// name_to_handle_at on that fd, so handle and attributes are of one object.
+// Entries of ReadDir with attributes are read by name relative to the
+// directory fd (name_to_handle_at, statx); if the inode number differs from
+// the listing's (the name was replaced meanwhile) the entry is opened O_PATH
+// and both are read through that fd, so handle and attributes are of one
+// object. The handles of listed entries are kept (max_listed_handles) by
+// inode number with the inode's birth time: an entry listed again costs one
+// statx. An inode number reused by another file has another birth time —
+// unless the old file was deleted and the new one made outside elfs within
+// one tick of the file system's clock and the old handle was cached; the
+// client then gets a handle that is refused as stale (ESTALE, never another
+// file's). Cached are only handles whose layout shows the inode number
+// (FILEID_INO32_GEN, as on ext4) on file systems with birth times.
 //
 // Attributes: fileid = st_ino; space_used = st_blocks * 512; change = ctime in
 // nanoseconds (ctime_sec * 1e9 + ctime_nsec): the kernel's i_version is not
@@ -50,7 +60,15 @@
 //
 // ReadDir cookies are the kernel's d_off values (on ext4 a hash of the name:
 // stable, and still valid after other entries are removed); resumed with
-// lseek on a fresh directory fd.
+// lseek on a fresh directory fd. A listing is usually many ReadDir calls in a
+// row, each resuming where the last stopped: so the directory fd of a call
+// that stopped before the end is kept, with the entries it had read from the
+// kernel but not handed out, and the call resuming at that cookie continues
+// from it (no open, lseek or re-read; on ext4 a fresh fd also rebuilds the
+// hash-ordered view of the block) — but only if the directory's mtime and
+// ctime are still those of when the listing stopped: after a change the call
+// uses a fresh fd as before. At most kMaxDirStreams are kept (least recently
+// stopped dropped first).
 //
 // Semantics kept equal to MemoryFileSystem where Linux leaves a choice:
 // Read/Write of a directory kIsDir, of a special file kWrongType; ReadLink of
@@ -75,6 +93,9 @@ namespace elfs::backend {
 struct LocalFileSystemOptions {
   // Most handles whose open fds are kept (each up to two fds).
   size_t max_cached_handles = 1024;
+  // Most handles of listed entries kept for ReadDir (96 bytes of table
+  // each, allocated as used: 12 MiB at most by default).
+  size_t max_listed_handles = 128 * 1024;
 };
 
 class LocalFileSystem final : public vfs::FileSystem {
@@ -82,6 +103,8 @@ class LocalFileSystem final : public vfs::FileSystem {
   using Options = LocalFileSystemOptions;
   // Longest ".." walk accepted when checking that a directory is in the export.
   static constexpr int kMaxDepth = 4096;
+  // Directory fds of unfinished listings kept for the next ReadDir.
+  static constexpr size_t kMaxDirStreams = 16;
 
   // Serves the directory root_dir (which must exist). Fails with
   // kNotSupported if its file system cannot make file handles.
@@ -120,6 +143,9 @@ class LocalFileSystem final : public vfs::FileSystem {
   struct Node;
   class NodeCache;
   struct Resolved;
+  struct DirStream;
+  class DirStreamCache;
+  class ListedHandles;
 
   LocalFileSystem(int root_fd, const struct stat& root_st, uint32_t export_tag, Options options);
 
@@ -144,6 +170,8 @@ class LocalFileSystem final : public vfs::FileSystem {
   vfs::Handle root_handle_;
   std::shared_ptr<Node> root_node_;
   std::unique_ptr<NodeCache> cache_;
+  std::unique_ptr<DirStreamCache> streams_;
+  std::unique_ptr<ListedHandles> listed_;
 };
 
 }  // namespace elfs::backend

@@ -7,10 +7,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <thread>
 #include <fstream>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
 
 #include "backend/local/local_file_system.h"
 #include "backend_env.h"
@@ -314,6 +319,156 @@ TEST_F(LocalFs, WritesOnDiskAreWhatWasWritten) {
   std::ifstream in(export_ + "/f", std::ios::binary);
   std::string content((std::istreambuf_iterator<char>(in)), {});
   EXPECT_EQ(content, std::string("\0\0\0abc", 6));
+}
+
+// Lists `dir` from `cookie` taking at most `n` entries (the sink refuses the
+// next one, as a full READDIR reply does); appends names, returns the cookie
+// to resume at, or 0 at the end of the directory.
+uint64_t ListSome(vfs::FileSystem& fs, const Handle& dir, uint64_t cookie, size_t n,
+                  std::vector<std::string>& names) {
+  size_t taken = 0;
+  auto r = fs.ReadDir(dir, cookie, true, [&](const vfs::DirEntry& de) {
+    if (taken == n) return false;
+    EXPECT_NE(de.entry, nullptr);
+    names.emplace_back(de.name);
+    cookie = de.cookie;
+    ++taken;
+    return true;
+  });
+  EXPECT_TRUE(r) << r.error().ToString();
+  return !r || *r ? 0 : cookie;
+}
+
+TEST_F(LocalFs, InterleavedListingsOfOneDirectoryEachSeeEveryEntryOnce) {
+  // Unfinished listings keep their directory fd for the call that resumes
+  // them; two listings at the same cookie must not share one.
+  auto d = fs_->Create(root_, "d", Req(FileType::kDirectory, 0755));
+  ASSERT_TRUE(d);
+  std::vector<std::string> want;
+  for (int i = 0; i < 300; ++i) {
+    want.push_back("f" + std::to_string(i));
+    ASSERT_TRUE(fs_->Create(d->handle, want.back(), Req(FileType::kRegular, 0644)));
+  }
+  std::sort(want.begin(), want.end());
+  std::vector<std::string> a, b, c;
+  uint64_t ca = 0, cb = 0, cc = 0;
+  bool a_done = false, b_done = false, c_done = false;
+  for (int round = 0; round < 1000 && !(a_done && b_done && c_done); ++round) {
+    if (!a_done) a_done = (ca = ListSome(*fs_, d->handle, ca, 7, a)) == 0;
+    if (!b_done) b_done = (cb = ListSome(*fs_, d->handle, cb, 7, b)) == 0;  // same cookies as a
+    if (!c_done) c_done = (cc = ListSome(*fs_, d->handle, cc, 11, c)) == 0;
+  }
+  for (auto* got : {&a, &b, &c}) {
+    std::sort(got->begin(), got->end());
+    EXPECT_EQ(*got, want);
+  }
+}
+
+TEST_F(LocalFs, EntriesRemovedOrAddedBetweenCallsOfAListing) {
+  auto d = fs_->Create(root_, "d", Req(FileType::kDirectory, 0755));
+  ASSERT_TRUE(d);
+  for (int i = 0; i < 200; ++i)
+    ASSERT_TRUE(fs_->Create(d->handle, "f" + std::to_string(i), Req(FileType::kRegular, 0644)));
+  std::vector<std::string> first;
+  uint64_t cookie = ListSome(*fs_, d->handle, 0, 20, first);
+  ASSERT_NE(cookie, 0u);
+  // Remove every entry not listed yet (some were read from the kernel
+  // already and wait in the kept stream), and add new ones.
+  std::set<std::string> listed(first.begin(), first.end());
+  for (int i = 0; i < 200; ++i) {
+    std::string name = "f" + std::to_string(i);
+    if (!listed.count(name)) {
+      ASSERT_TRUE(fs_->Remove(d->handle, name).ok());
+    }
+  }
+  for (int i = 0; i < 5; ++i)
+    ASSERT_TRUE(fs_->Create(d->handle, "new" + std::to_string(i), Req(FileType::kRegular, 0644)));
+  std::vector<std::string> rest;
+  while (cookie != 0) cookie = ListSome(*fs_, d->handle, cookie, 20, rest);
+  // Removed entries never appear; new ones may or may not (POSIX readdir).
+  for (const std::string& name : rest) {
+    EXPECT_EQ(name.rfind("new", 0), 0u) << name << " was removed or listed before";
+  }
+}
+
+TEST_F(LocalFs, UnfinishedListingsKeepABoundedNumberOfFds) {
+  std::vector<Handle> dirs;
+  for (int i = 0; i < 40; ++i) {
+    auto d = fs_->Create(root_, "d" + std::to_string(i), Req(FileType::kDirectory, 0755));
+    ASSERT_TRUE(d);
+    for (int j = 0; j < 3; ++j)
+      ASSERT_TRUE(fs_->Create(d->handle, "f" + std::to_string(j), Req(FileType::kRegular, 0644)));
+    dirs.push_back(d->handle);
+  }
+  size_t base = OpenFds();
+  for (const Handle& d : dirs) {
+    std::vector<std::string> names;
+    EXPECT_NE(ListSome(*fs_, d, 0, 1, names), 0u);  // stops after one entry
+  }
+  EXPECT_LE(OpenFds(), base + LocalFileSystem::kMaxDirStreams);
+  // A listing that reaches the end keeps nothing.
+  for (const Handle& d : dirs) {
+    std::vector<std::string> names;
+    uint64_t cookie = 0;
+    do cookie = ListSome(*fs_, d, cookie, 1, names);
+    while (cookie != 0);
+    EXPECT_EQ(names.size(), 3u);
+  }
+  EXPECT_LE(OpenFds(), base + LocalFileSystem::kMaxDirStreams);
+}
+
+// name -> (handle, size) of a whole listing with attributes.
+std::map<std::string, std::pair<Handle, uint64_t>> ListWithAttrs(vfs::FileSystem& fs,
+                                                                 const Handle& dir) {
+  std::map<std::string, std::pair<Handle, uint64_t>> out;
+  auto r = fs.ReadDir(dir, 0, true, [&](const vfs::DirEntry& de) {
+    EXPECT_NE(de.entry, nullptr);
+    if (de.entry) out[std::string(de.name)] = {de.entry->handle, de.entry->attr.size};
+    return true;
+  });
+  EXPECT_TRUE(r && *r);
+  return out;
+}
+
+TEST_F(LocalFs, ListingAgainGivesTheSameHandlesAndFreshAttributes) {
+  // The second listing takes the handles from the listed-handle cache; the
+  // attributes are read again.
+  std::map<std::string, Handle> want;
+  for (int i = 0; i < 50; ++i) {
+    auto e = fs_->Create(root_, "f" + std::to_string(i), Req(FileType::kRegular, 0644));
+    ASSERT_TRUE(e);
+    want["f" + std::to_string(i)] = e->handle;
+  }
+  auto first = ListWithAttrs(*fs_, root_);
+  ASSERT_TRUE(fs_->Write(want["f7"], 0, Bytes("abcd"), vfs::Stability::kUnstable));
+  Reopen();  // a new process: nothing cached but what the listing caches
+  first = ListWithAttrs(*fs_, root_);
+  auto second = ListWithAttrs(*fs_, root_);
+  ASSERT_EQ(second.size(), want.size());
+  for (auto& [name, h] : want) {
+    EXPECT_EQ(first[name].first, h) << name;
+    EXPECT_EQ(second[name].first, h) << name;
+  }
+  EXPECT_EQ(second["f7"].second, 4u);
+  ASSERT_TRUE(fs_->Write(want["f8"], 0, Bytes("abcdef"), vfs::Stability::kUnstable));
+  EXPECT_EQ(ListWithAttrs(*fs_, root_)["f8"].second, 6u);
+}
+
+TEST_F(LocalFs, AnInodeNumberReusedByANewFileGetsTheNewHandle) {
+  // Remove and create in turn, so that the file system hands the freed inode
+  // number to the next file: each listing must give the handle that Lookup
+  // gives, never one cached for an earlier file of that number.
+  for (int i = 0; i < 30; ++i) {
+    std::string name = "g" + std::to_string(i);
+    auto e = fs_->Create(root_, name, Req(FileType::kRegular, 0644));
+    ASSERT_TRUE(e);
+    auto listed = ListWithAttrs(*fs_, root_);
+    EXPECT_EQ(listed[name].first, e->handle) << name;
+    auto looked = fs_->Lookup(root_, name);
+    ASSERT_TRUE(looked);
+    EXPECT_EQ(looked->handle, e->handle);
+    ASSERT_TRUE(fs_->Remove(root_, name).ok());
+  }
 }
 
 }  // namespace
