@@ -19,28 +19,48 @@ constexpr size_t kJailSize = 8;
 constexpr size_t kMacSize = 8;
 }  // namespace
 
-void FileHandleCodec::MacCtxFree::operator()(EVP_MAC_CTX* c) const { EVP_MAC_CTX_free(c); }
+void FileHandleCodec::MdFree::operator()(EVP_MD* md) const { EVP_MD_free(md); }
 
-FileHandleCodec::FileHandleCodec(std::span<const uint8_t, kKeySize> key) {
-  EVP_MAC* hmac = EVP_MAC_fetch(nullptr, OSSL_MAC_NAME_HMAC, nullptr);
-  if (hmac) keyed_.reset(EVP_MAC_CTX_new(hmac));
-  EVP_MAC_free(hmac);  // the context holds its own reference
-  char digest[] = OSSL_DIGEST_NAME_SHA2_256;
-  OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
-                         OSSL_PARAM_construct_end()};
-  if (!keyed_ || EVP_MAC_init(keyed_.get(), key.data(), key.size(), params) != 1) {
-    // Without HMAC-SHA256 no handle could be checked: nothing can be served.
-    spdlog::critical("file handles: OpenSSL has no HMAC-SHA256");
+FileHandleCodec::FileHandleCodec(std::span<const uint8_t, kKeySize> key)
+    : sha256_(EVP_MD_fetch(nullptr, OSSL_DIGEST_NAME_SHA2_256, nullptr)) {
+  if (!sha256_) {
+    // Without SHA-256 no handle could be checked: nothing can be served.
+    spdlog::critical("file handles: OpenSSL has no SHA-256");
     std::abort();
+  }
+  // RFC 2104 section 2: the key (shorter than SHA-256's 64-byte block)
+  // padded with zeros, XORed with 0x36 (inner) and 0x5c (outer).
+  static_assert(kKeySize <= 64);
+  ipad_.fill(0x36);
+  opad_.fill(0x5c);
+  for (size_t i = 0; i < key.size(); ++i) {
+    ipad_[i] ^= key[i];
+    opad_[i] ^= key[i];
   }
 }
 
+FileHandleCodec::~FileHandleCodec() {
+  OPENSSL_cleanse(ipad_.data(), ipad_.size());
+  OPENSSL_cleanse(opad_.data(), opad_.size());
+}
+
 bool FileHandleCodec::Mac(std::span<const uint8_t> data, uint8_t out[8]) const {
-  std::unique_ptr<EVP_MAC_CTX, MacCtxFree> c(EVP_MAC_CTX_dup(keyed_.get()));
-  uint8_t full[32];
-  size_t len = 0;
-  if (!c || EVP_MAC_update(c.get(), data.data(), data.size()) != 1 ||
-      EVP_MAC_final(c.get(), full, &len, sizeof full) != 1 || len < kMacSize) {
+  struct CtxFree {
+    void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
+  };
+  thread_local std::unique_ptr<EVP_MD_CTX, CtxFree> ctx(EVP_MD_CTX_new());
+  uint8_t inner[32], full[32];
+  unsigned inner_len = 0, full_len = 0;
+  EVP_MD* md = sha256_.get();
+  bool ok = ctx && EVP_DigestInit_ex2(ctx.get(), md, nullptr) == 1 &&
+            EVP_DigestUpdate(ctx.get(), ipad_.data(), ipad_.size()) == 1 &&
+            EVP_DigestUpdate(ctx.get(), data.data(), data.size()) == 1 &&
+            EVP_DigestFinal_ex(ctx.get(), inner, &inner_len) == 1 &&
+            EVP_DigestInit_ex2(ctx.get(), md, nullptr) == 1 &&
+            EVP_DigestUpdate(ctx.get(), opad_.data(), opad_.size()) == 1 &&
+            EVP_DigestUpdate(ctx.get(), inner, inner_len) == 1 &&
+            EVP_DigestFinal_ex(ctx.get(), full, &full_len) == 1 && full_len >= kMacSize;
+  if (!ok) {
     std::memset(out, 0, kMacSize);
     return false;
   }
