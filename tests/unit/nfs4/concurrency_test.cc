@@ -115,13 +115,19 @@ TEST_F(StateConcurrency, LeaseRunsOutWhileAWriteIsInFlight) {
   // section 8.4.3). The WRITE then finishes without harm, B holds the lock,
   // and A learns on its next request that its state is gone.
   MakeFile("f", "", 0666);
+  // OPEN of f for `owner`, then a write lock of [0, 10): the LOCK's status.
+  auto open_and_lock = [&](Session41& s, const std::string& owner, Opened* out) {
+    Compound oc(1);
+    oc.PutRootFh().Open(OpenArgs{.access = SHARE_ACCESS_BOTH, .owner = owner, .name = "f"}).GetFh();
+    *out = OpenedFrom(Run41(s, oc), 2);
+    if (out->status != st::OK) return out->status;
+    Compound lc(1);
+    lc.PutFh(out->fh).LockNew(WRITE_LT, 0, 10, 0, out->stateid, 0, 0, owner + "-lock");
+    return Run41(s, lc).status;
+  };
   Session41 a = NewSession("client-a");
-  Compound oc(1);
-  oc.PutRootFh().Open(OpenArgs{.access = SHARE_ACCESS_BOTH, .owner = "oa", .name = "f"}).GetFh();
-  Opened fa = OpenedFrom(Run41(a, oc), 2);
-  ASSERT_EQ(fa.status, st::OK);
-  Reply la = Run41(a, Compound(1).PutFh(fa.fh).LockNew(WRITE_LT, 0, 10, 0, fa.stateid, 0, 0, "la"));
-  ASSERT_EQ(la.status, st::OK);
+  Opened fa;
+  ASSERT_EQ(open_and_lock(a, "a", &fa), st::OK);
 
   fs_->HoldWrites();
   Compound wc = SequenceFor(a, 0);
@@ -131,12 +137,8 @@ TEST_F(StateConcurrency, LeaseRunsOutWhileAWriteIsInFlight) {
 
   clock_.Advance(std::chrono::seconds(server_->lease_seconds() * 2));
   Session41 b = NewSession("client-b");
-  Compound ob(1);
-  ob.PutRootFh().Open(OpenArgs{.access = SHARE_ACCESS_BOTH, .owner = "ob", .name = "f"}).GetFh();
-  Opened fb = OpenedFrom(Run41(b, ob), 2);
-  ASSERT_EQ(fb.status, st::OK);
-  Reply lb = Run41(b, Compound(1).PutFh(fb.fh).LockNew(WRITE_LT, 0, 10, 0, fb.stateid, 0, 0, "lb"));
-  EXPECT_EQ(lb.status, st::OK) << "the expired client's lock should have yielded";
+  Opened fb;
+  EXPECT_EQ(open_and_lock(b, "b", &fb), st::OK) << "the expired client's lock should have yielded";
 
   fs_->Release();
   Reply w = write.get();
