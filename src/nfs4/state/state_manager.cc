@@ -772,17 +772,21 @@ std::optional<nfsstat4> StateManager::CheckStateOwnerSeqid(const SeqidOwner& o, 
 
 void StateManager::Admit(OpenOwner& o, uint32_t seqid, uint32_t opnum, SeqidAdmission* adm) {
   ForgetClosed(o);
-  o.seqid = seqid;
-  o.last_reply.reset();
-  o.pending_op = opnum;
+  AdmitSeqid(o, seqid, opnum);
   adm->save_for = OwnerKey{false, o.clientid, o.owner, seqid};
 }
 
 void StateManager::Admit(LockOwner& o, uint32_t seqid, uint32_t opnum, SeqidAdmission* adm) {
+  AdmitSeqid(o, seqid, opnum);
+  adm->save_for = OwnerKey{true, o.clientid, o.owner, seqid};
+}
+
+void StateManager::AdmitSeqid(SeqidOwner& o, uint32_t seqid, uint32_t opnum) {
+  o.seqid_before = o.seqid;
+  o.reply_before = std::move(o.last_reply);
   o.seqid = seqid;
   o.last_reply.reset();
   o.pending_op = opnum;
-  adm->save_for = OwnerKey{true, o.clientid, o.owner, seqid};
 }
 
 void StateManager::SaveOwnerReply(const OwnerKey& key, uint32_t opnum, nfsstat4 status,
@@ -802,6 +806,16 @@ void StateManager::SaveOwnerReply(const OwnerKey& key, uint32_t opnum, nfsstat4 
   // Gone, or a later request was admitted meanwhile: this reply is stale.
   if (!o || o->seqid != key.seqid || o->pending_op != opnum) return;
   o->pending_op = 0;
+  std::optional<OwnerReply> before = std::move(o->reply_before);
+  o->reply_before.reset();
+  if (status == NFS4ERR_RESOURCE) {
+    // RFC 7530 section 9.1.7: NFS4ERR_RESOURCE (a per-client limit, found
+    // after the seqid was admitted) does not consume it; the client sends
+    // the same seqid again (Linux does), so the owner goes back to before.
+    o->seqid = o->seqid_before;
+    o->last_reply = std::move(before);
+    return;
+  }
   if (body.size() > kMaxOwnerReplyBody) return;
   OwnerReply r;
   r.opnum = opnum;

@@ -338,6 +338,10 @@ class StateManager {
     uint32_t seqid = 0;                     // last seqid seen
     uint32_t pending_op = 0;                // admitted, its reply not saved yet
     std::optional<OwnerReply> last_reply;   // the reply to `seqid`
+    // While an op is pending: the seqid and reply before it, put back if
+    // the op ends in an error that does not consume the seqid.
+    uint32_t seqid_before = 0;
+    std::optional<OwnerReply> reply_before;
   };
   struct LockOwner : SeqidOwner {
     std::vector<LockState*> states;
@@ -465,6 +469,7 @@ class StateManager {
   // Consumes `seqid` for `o`: its saved reply goes, this op's is expected.
   void Admit(OpenOwner& o, uint32_t seqid, uint32_t opnum, SeqidAdmission* adm);  // REQUIRES: mu_
   void Admit(LockOwner& o, uint32_t seqid, uint32_t opnum, SeqidAdmission* adm);  // REQUIRES: mu_
+  void AdmitSeqid(SeqidOwner& o, uint32_t seqid, uint32_t opnum);                 // REQUIRES: mu_
   // The seqid handling of a 4.0 op on an open (lock) stateid: finds the
   // owner (of an open also after its CLOSE), answers a replay, else looks
   // the state up (LookupOpen / LookupLock; `file`, if given, must match) and

@@ -50,6 +50,29 @@ TEST_F(ClientLimits, OpensPerClient) {
   EXPECT_EQ(Open41("", "d", SHARE_ACCESS_BOTH).status, st::OK);
 }
 
+TEST_F(ClientLimits, Resource40DoesNotConsumeTheSeqid) {
+  // RFC 7530 section 9.1.7: after NFS4ERR_RESOURCE the client sends the
+  // same seqid again, and it must be taken.
+  options_.state.max_opens_per_client = 1;
+  options_.state.grace_time = std::chrono::seconds(0);  // no reclaims to wait for
+  Restart(std::chrono::seconds(0));
+  Client40 c = NewClient40("c40");
+  auto open40 = [&](uint32_t seqid, const char* name) {
+    OpenArgs a{.seqid = seqid, .access = SHARE_ACCESS_READ, .clientid = c.clientid, .owner = "o",
+               .name = name};
+    return RunRaw(Compound(0).PutRootFh().Open(a).GetFh());
+  };
+  Reply a = open40(1, "a");
+  ASSERT_EQ(a.status, st::OK);
+  Reply conf = RunRaw(Compound(0).PutFh(a.Fh(2)).OpenConfirm(a.Open(1).stateid, 2));
+  ASSERT_EQ(conf.status, st::OK);
+  EXPECT_EQ(open40(3, "b").op_status(1), st::RESOURCE);
+  EXPECT_EQ(open40(3, "b").op_status(1), st::RESOURCE);  // the same seqid, still taken
+  // CLOSE with that seqid frees the open; the next OPEN gets the one after.
+  ASSERT_EQ(RunRaw(Compound(0).PutFh(a.Fh(2)).Close(3, conf.StateidRes(1))).status, st::OK);
+  EXPECT_EQ(open40(4, "b").status, st::OK);
+}
+
 TEST_F(ClientLimits, OwnersPerClient) {
   EXPECT_EQ(Open41("", "a", SHARE_ACCESS_READ, SHARE_DENY_NONE, "owner-1").status, st::OK);
   EXPECT_EQ(Open41("", "b", SHARE_ACCESS_READ, SHARE_DENY_NONE, "owner-2").status, st::OK);
