@@ -5,12 +5,14 @@
 # mounting one node's mount target through a relay on the host's loopback
 # (10.0.2.2 here).
 #
-# Kernel command line: e2e_port=PORT e2e_role=write|read|check e2e_vers=4.1|4.0
+# Kernel command line: e2e_port=PORT e2e_role=write|read|check|live e2e_vers=4.1|4.0
 #   write  (through node A) a 1 MiB random file, a small file and a file in
 #          a directory, then sync; prints their checksums
 #   read   (through node B) prints the checksums of what "write" made, then
 #          renames one file, removes another and writes a new one (sync)
 #   check  (through node A again) prints what it sees after "read"
+#   live   runs the commands the host types on the console (two such VMs at
+#          once, one per node: the host interleaves their steps)
 # Output: "E2E SUM <name> <md5|missing>" lines, "E2E RESULT <role> PASS|FAIL
 # <detail>", then "E2E DONE". The host compares the sums across roles.
 export PATH=/bin
@@ -62,6 +64,21 @@ case "$ROLE" in
   check)
     for n in big big-renamed small dir/inner dir/from-b; do sum "$n"; done
     result PASS "listed: $(ls /mnt /mnt/dir 2>&1 | tr '\n' ' ')"
+    ;;
+  live)
+    # The host drives this VM through its console while another VM runs on
+    # the other node: one shell command a line, answered with its output
+    # on one line and its exit status; "quit" ends.
+    stty -echo 2>/dev/null
+    echo "E2E READY"
+    while read -r cmd; do
+      [ "$cmd" = quit ] && break
+      out=$(eval "$cmd" 2>&1)
+      rc=$?
+      echo "E2E OUT $(echo "$out" | tr '\n' ' ')"
+      echo "E2E END $rc"
+    done
+    result PASS "commands done"
     ;;
   *) result FAIL "unknown role $ROLE" ;;
 esac
