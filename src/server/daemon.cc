@@ -159,6 +159,9 @@ Result<std::unique_ptr<Daemon>> Daemon::Create(const Config& given) {
                  : LoadOrCreateSecret((data / "secrets").string(), "filehandle.key",
                                       nfs4::FileHandleCodec::kKeySize);
   if (!key) return Err(key.error());
+  if (impl->shared)  // where the key is, never what it is
+    spdlog::info("cluster mode: file handle key and export numbers shared in RADOS pool {}",
+                 config.rados_pool);
   nfs4::Nfs4Options options;
   options.store = impl->store.get();
   options.state.lease_time = std::chrono::seconds(config.lease_seconds);
