@@ -21,6 +21,7 @@
 #include "nfs4/program.h"
 #include "nfs4/server.h"
 #include "rpc/server.h"
+#include "server/cluster_state.h"
 #include "server/control_plane.h"
 #include "server/data_plane.h"
 #include "store/rados_store.h"
@@ -132,9 +133,6 @@ Result<std::unique_ptr<Daemon>> Daemon::Create(const Config& given) {
   ELFS_RETURN_IF_ERROR_R(MakeDir(data / "secrets", 0700));
   ELFS_RETURN_IF_ERROR_R(MakeDir(data / "state", 0700));
 
-  auto key = LoadOrCreateSecret((data / "secrets").string(), "filehandle.key",
-                                nfs4::FileHandleCodec::kKeySize);
-  if (!key) return Err(key.error());
   auto impl = std::make_unique<Impl>();
   impl->config = config;
   auto store = store::OpenSqliteStore(data / "state" / "elfs.db");
@@ -151,6 +149,19 @@ Result<std::unique_ptr<Daemon>> Daemon::Create(const Config& given) {
     spdlog::info("cluster mode: service state in RADOS pool {}, mount targets of zone {}",
                  config.rados_pool, config.node_az.empty() ? "(all)" : config.node_az);
   }
+  // Any node must resolve a handle that another gave out: in cluster mode the
+  // key that MACs handles is the cluster's, kept in the pool (made by the
+  // first node); a single node keeps its own in DATA_DIR/secrets.
+  auto key = impl->shared
+                 ? LoadOrCreateClusterSecret(*impl->shared, "filehandle-key",
+                                             nfs4::FileHandleCodec::kKeySize,
+                                             SystemRandom::Instance())
+                 : LoadOrCreateSecret((data / "secrets").string(), "filehandle.key",
+                                      nfs4::FileHandleCodec::kKeySize);
+  if (!key) return Err(key.error());
+  if (impl->shared)  // where the key is, never what it is
+    spdlog::info("cluster mode: file handle key and export numbers shared in RADOS pool {}",
+                 config.rados_pool);
   nfs4::Nfs4Options options;
   options.store = impl->store.get();
   options.state.lease_time = std::chrono::seconds(config.lease_seconds);
@@ -175,6 +186,9 @@ Result<std::unique_ptr<Daemon>> Daemon::Create(const Config& given) {
     dp.ceph.reclaim_uuid = "elfs-";
     for (uint8_t b : *id) dp.ceph.reclaim_uuid += fmt::format("{:02x}", b);
   }
+  // Export numbers too: shared in cluster mode (DATA_DIR/state/exports.json
+  // is then unused).
+  dp.shared_numbers = impl->shared.get();
   impl->data_plane = std::make_unique<NfsDataPlane>(std::move(dp), *impl->nfs, *impl->rpc,
                                                     impl->service_store());
   auto control = ControlPlane::Create(config, impl->service_store(), *impl->data_plane);

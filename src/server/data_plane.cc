@@ -17,6 +17,7 @@
 #include "net/tls_listener.h"
 #include "nfs4/program.h"
 #include "rpc/efs_bind.h"
+#include "server/cluster_state.h"
 
 namespace elfs::server {
 
@@ -136,6 +137,7 @@ NfsDataPlane::NfsDataPlane(Options options, nfs4::Nfs4Server& nfs, rpc::RpcServe
     }
   });
   recheck_ = std::thread([this] { RecheckLoop(); });
+  if (options_.shared_numbers) return;
   std::ifstream in(ExportNumbersFile(options_.data_dir));
   if (!in) return;
   auto j = nlohmann::json::parse(in, nullptr, false);
@@ -253,7 +255,12 @@ Status NfsDataPlane::Attach(std::string_view fs_id) {
   if (::mkdir(root.c_str(), 0755) != 0 && errno != EEXIST)
     return {Errc::kIo, "mkdir " + root.string() + ": " + std::strerror(errno)};
   auto num = numbers_.find(fs_id);
-  if (num == numbers_.end()) {
+  if (num == numbers_.end() && options_.shared_numbers) {
+    // Store round trips under mu_: attaching is rare (startup, CreateFileSystem).
+    auto n = ClusterExportNumber(*options_.shared_numbers, fs_id);
+    if (!n) return n.error();
+    num = numbers_.emplace(std::string(fs_id), *n).first;
+  } else if (num == numbers_.end()) {
     uint32_t max = 0;
     for (const auto& [k, v] : numbers_) max = std::max(max, v);
     num = numbers_.emplace(std::string(fs_id), max + 1).first;

@@ -2,8 +2,9 @@
 // backend (DATA_DIR/fs/<fs-id>/ for the local one) exported by the NFSv4
 // server under a number that is inside its file handles; a mount target is a
 // listener at <ip>:<nfs port> bound to one export. Export numbers persist in
-// DATA_DIR/state/exports.json and are never reused, so a handle of a deleted
-// file system can never name a file of a new one.
+// DATA_DIR/state/exports.json (in cluster mode: in the shared store, the same
+// on every node) and are never reused, so a handle of a deleted file system
+// can never name a file of a new one.
 //
 // Network rules (SPEC §1.1, docs/network.md): every mount target listener
 // asks a net::MountTargetGuard at accept time, before any byte is read, and
@@ -48,6 +49,10 @@ class NfsDataPlane final : public api::DataPlane {
     // backend "ceph": each file system is the directory /<fs-id> of this
     // CephFS (root_path is set per file system).
     backend::CephFileSystemOptions ceph;
+    // Cluster mode: export numbers come from this shared store
+    // (server/cluster_state.h), the same on every node, instead of
+    // DATA_DIR/state/exports.json. Must outlive the data plane.
+    store::Store* shared_numbers = nullptr;
   };
   // `store` holds the network (ec2/...) the mount targets' rules come from;
   // store, nfs and rpc outlive the data plane.

@@ -20,7 +20,12 @@ RENAME and REMOVE:
   - B killed (SIGKILL) and restarted resets its dead Ceph client's MDS
     session (libcephfs session reclaim) instead of leaving it to time out,
     and A then reads, removes and writes again the file B's dead client had
-    written.
+    written;
+  - a file handle given out by one node is resolved by the other (one
+    handle key and one export number for the cluster, both in the pool):
+    LOOKUP + GETFH through A's mount target, then PUTFH of those bytes +
+    GETATTR through B's gives the same file (size, fileid), and the other
+    way round, also with the handle of the export root.
 
 Effects on the other node are awaited by polling with a generous bound (a
 minute), never asserted against a time. Needs the cluster of
@@ -93,6 +98,10 @@ class Connection:
 
     def compound(self, ops):
         """The COMPOUND's nfsstat4 (0: NFS4_OK)."""
+        return self.compound_reply(ops)[0]
+
+    def compound_reply(self, ops):
+        """(nfsstat4, the results after resarray's count) of a COMPOUND."""
         self.xid += 1
         args = _opaque(b"") + struct.pack(">II", 0, len(ops)) + b"".join(ops)
         self.sock.sendall(_record(_call(self.xid, 1, args)))
@@ -104,7 +113,10 @@ class Connection:
         accept_stat, status = struct.unpack(">II", body[off:off + 8])
         if reply_stat != 0 or accept_stat != 0:
             raise AssertionError(f"RPC not accepted: {body[:32].hex()}")
-        return status
+        off += 8
+        taglen = struct.unpack(">I", body[off:off + 4])[0]
+        off += 4 + ((taglen + 3) & ~3) + 4  # the tag, then resarray's count
+        return status, body[off:]
 
     # Operations at the export root (RFC 7530 section 16: PUTROOTFH 24,
     # SAVEFH 32, REMOVE 28, RENAME 29).
@@ -115,6 +127,34 @@ class Connection:
 
     def remove(self, name):
         return self.compound([struct.pack(">I", 24), struct.pack(">I", 28) + _opaque(name.encode())])
+
+    # File handles (RFC 7530 section 16: GETATTR 9, GETFH 10, LOOKUP 15,
+    # PUTFH 22).
+    def handle_of(self, name):
+        """The file handle of `name` at the export root (PUTROOTFH, LOOKUP, GETFH)."""
+        status, res = self.compound_reply([struct.pack(">I", 24),
+                                           struct.pack(">I", 15) + _opaque(name.encode()),
+                                           struct.pack(">I", 10)])
+        if status != 0:
+            raise AssertionError(f"LOOKUP {name}: nfsstat4 {status}")
+        # PUTROOTFH (op, status), LOOKUP (op, status), GETFH (op, status, nfs_fh4).
+        op, st, n = struct.unpack(">III", res[16:28])
+        assert (op, st) == (10, 0), (op, st)
+        return res[28:28 + n]
+
+    def size_and_fileid(self, fh):
+        """(nfsstat4, (size, fileid) or None) of PUTFH fh + GETATTR {size, fileid}."""
+        want = struct.pack(">II", 1, (1 << 4) | (1 << 20))  # bitmap4: size (4), fileid (20)
+        status, res = self.compound_reply([struct.pack(">I", 22) + _opaque(fh),
+                                           struct.pack(">I", 9) + want])
+        if status != 0:
+            return status, None
+        # PUTFH (op, status), GETATTR (op, status, bitmap4, attrlist4).
+        words = struct.unpack(">I", res[16:20])[0]
+        bitmap = struct.unpack(f">{words}I", res[20:20 + 4 * words])
+        assert bitmap[0] == (1 << 4) | (1 << 20), bitmap
+        off = 20 + 4 * words + 4  # past attrlist4's length
+        return 0, struct.unpack(">QQ", res[off:off + 16])
 
 
 def answers(ip, port):
@@ -334,6 +374,40 @@ class TwoNodes(unittest.TestCase):
         r = self.write(self.ip_a, "held-by-b", b"a\n")
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertEqual(self.read(self.ip_b, "held-by-b"), b"a\n")
+
+    def test_8_a_handle_from_one_node_is_resolved_by_the_other(self):
+        # Runs after B's restarts (tests 6 and 7): the restarted B read the
+        # cluster's handle key and export number from the pool again.
+        eventually(lambda: answers(self.ip_b, self.port), "B answers on its mount target")
+        data = os.urandom(1234)
+        r = self.write(self.ip_a, "by-handle", data)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        a, b = Connection(self.ip_a, self.port), Connection(self.ip_b, self.port)
+        try:
+            fh_a = a.handle_of("by-handle")
+            status, on_a = a.size_and_fileid(fh_a)
+            self.assertEqual(status, 0)
+            self.assertEqual(on_a[0], len(data))
+            status, on_b = b.size_and_fileid(fh_a)
+            self.assertEqual(status, 0, "B refused a handle A gave out")
+            self.assertEqual(on_b, on_a)
+            # And the other way round: B's handle of the same file is the
+            # same bytes and resolves on A; so does B's root handle.
+            fh_b = b.handle_of("by-handle")
+            self.assertEqual(fh_b, fh_a)
+            self.assertEqual(a.size_and_fileid(fh_b)[0], 0)
+            status, res = b.compound_reply([struct.pack(">I", 24), struct.pack(">I", 10)])
+            self.assertEqual(status, 0)
+            # PUTROOTFH (op, status), GETFH (op, status, nfs_fh4).
+            root_b = res[20:20 + struct.unpack(">I", res[16:20])[0]]
+            self.assertEqual(a.size_and_fileid(root_b)[0], 0)
+            # A handle of a removed file is stale on both nodes, not resolved.
+            self.assertEqual(a.remove("by-handle"), 0)
+            self.assertEqual(a.size_and_fileid(fh_a)[0], 70)  # NFS4ERR_STALE
+            eventually(lambda: b.size_and_fileid(fh_a)[0] == 70, "the removed file's handle is stale on B")
+        finally:
+            a.close()
+            b.close()
 
 
 if __name__ == "__main__":
