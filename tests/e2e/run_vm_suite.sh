@@ -60,7 +60,7 @@ done
 
 # Scenarios per version when --scenarios is not given. Every listed check runs for each
 # version; the 256 MiB file runs once (4.1), 4.0 gets 64 MiB instead, to keep the run short.
-COMMON_SCENARIOS="rw_1k,rw_4097,rw_1m,rw_1048577,rw_5m,append,truncate,sparse,mkdir_deep,bigdir,rename,unlink_open,hardlink,symlink,chmod,chown,perms,errors,remount"
+COMMON_SCENARIOS="rw_1k,rw_4097,rw_1m,rw_1048577,rw_5m,append,truncate,sparse,allocate,mkdir_deep,bigdir,rename,unlink_open,hardlink,symlink,chmod,chown,perms,errors,remount"
 default_scenarios() {
   case "$1" in
     4.1) echo "$COMMON_SCENARIOS,rw_256m" ;;

@@ -327,6 +327,28 @@ sc_sparse() {
   finish
 }
 
+# fallocate(2) (busybox calls posix_fallocate): on a 4.2 mount the client sends ALLOCATE
+# (RFC 7862 section 15.1); 4.0 and 4.1 have no such operation and glibc writes zeros
+# instead. Either way the range is reserved, the size grows past the end and the data stays.
+sc_allocate() {
+  d=$W/allocate; vd=$V/allocate
+  mkdir -p "$d"
+  f=$d/f
+  printf 'data' >"$f"
+  must "fallocate inside the file" fallocate -l 2 "$f"
+  must "fallocate past the end" fallocate -o 8192 -l 1048576 "$f"
+  dropc
+  eq "size" "$(stat -c %s "$vd/f")" "$((8192 + 1048576))"
+  eq "data kept" "$(slice "$vd/f" 0 4)" "$(printf data | md5sum | cut -d' ' -f1)"
+  zero=$(dd if=/dev/zero bs=1048576 count=1 2>/dev/null | md5sum | cut -d' ' -f1)
+  eq "allocated range reads zeros" "$(slice "$vd/f" 8192 1048576)" "$zero"
+  used=$(($(stat -c %b "$vd/f") * $(stat -c %B "$vd/f")))
+  if [ "$used" -ge 1048576 ]; then ok; else bad "space used $used bytes after allocating 1 MiB"; fi
+  info "space_used=$used"
+  must "remove" rm "$f"
+  finish
+}
+
 sc_mkdir_deep() {
   d=$W/deep; vd=$V/deep
   mkdir -p "$d"
